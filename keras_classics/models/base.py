@@ -1,0 +1,98 @@
+"""What every builder does around its network: check arguments, make the input, load weights.
+
+A builder calls :func:`check_arguments` and :func:`model_input` at the top and
+:func:`finish` at the bottom; everything between is architecture.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from keras_classics import weights as weight_io
+from keras_classics._validate import bad_argument, check_bool, check_int
+
+POOLING_MODES = (None, "avg", "max")
+
+
+def check_arguments(*, include_top, weights, pooling, classes, classifier_activation, pretrained=None, pretrained_classes=1000):
+    """Check the ``keras.applications`` arguments every builder takes.
+
+    Args:
+        pretrained: registry key of the ImageNet weights this builder offers
+            (a key of ``keras_classics.weights.PRETRAINED``), or ``None``.
+    """
+    check_bool("include_top", include_top)
+    check_int("classes", classes, minimum=1)
+    if pooling not in POOLING_MODES:
+        raise bad_argument("pooling", pooling, "None, 'avg' or 'max'")
+    if weights == "imagenet":
+        if pretrained is None:
+            raise bad_argument("weights", weights, "None or a path to a weights file (this network has no published ImageNet weights in Keras)")
+        if include_top and classes != pretrained_classes:
+            raise bad_argument("classes", classes, f"{pretrained_classes} with weights='imagenet' and include_top=True")
+    elif weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise bad_argument("weights", weights, "None, 'imagenet' or a path to a weights file")
+    elif weights is not None and not os.path.isfile(weights):
+        raise bad_argument("weights", os.fspath(weights), "None, 'imagenet' where available, or a path to an existing weights file")
+    if classifier_activation is not None and not callable(classifier_activation):
+        try:
+            keras.activations.get(classifier_activation)
+        except (ValueError, TypeError):
+            raise bad_argument("classifier_activation", classifier_activation, "None, a Keras activation name such as 'softmax', or a callable") from None
+
+
+def model_input(input_tensor, input_shape, *, default_size, min_size, channels=3, static=False, weights=None):
+    """The model's input tensor, after checking its shape.
+
+    Args:
+        input_tensor: a Keras tensor (``keras.Input``) to build on, or ``None``.
+        input_shape: ``(height, width, channels)`` (channels first under
+            ``channels_first``); ``None`` means ``default_size`` and ``channels``.
+        min_size: the smallest height and width the network can take.
+        static: the height and width must be known (a flatten feeds a dense layer).
+        weights: with ``"imagenet"`` the input must have 3 channels.
+
+    Returns ``(tensor to build on, inputs of the keras.Model)``.
+    """
+    channels_last = keras.config.image_data_format() == "channels_last"
+    if input_tensor is not None:
+        if not keras.backend.is_keras_tensor(input_tensor):
+            raise bad_argument("input_tensor", type(input_tensor).__name__, "a Keras tensor such as keras.Input(shape=...)")
+        shape = tuple(input_tensor.shape[1:])
+        argument = "input_tensor"
+    elif input_shape is None:
+        shape = (default_size, default_size, channels) if channels_last else (channels, default_size, default_size)
+        argument = "input_shape"
+    else:
+        shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
+        argument = "input_shape"
+    if not isinstance(shape, tuple) or len(shape) != 3 or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
+        raise bad_argument(argument, shape, "a tuple (height, width, channels) of positive integers (height and width may be None)")
+    height, width, chans = shape if channels_last else (shape[1], shape[2], shape[0])
+    if chans is None:
+        raise bad_argument(argument, shape, "a known channel count")
+    if weights == "imagenet" and chans != 3:
+        raise bad_argument(argument, shape, "3 channels with weights='imagenet' (the ImageNet weights were trained on RGB)")
+    for label, size in (("height", height), ("width", width)):
+        if size is None:
+            if static:
+                raise bad_argument(argument, shape, "a fixed height and width with include_top=True (the flatten feeds a dense layer)")
+        elif size < min_size:
+            raise bad_argument(argument, shape, f"{label} and width of at least {min_size} for this network")
+    if input_tensor is not None:
+        return input_tensor, keras.utils.get_source_inputs(input_tensor)
+    image = keras.Input(shape=shape, name="input_layer")
+    return image, image
+
+
+def finish(inputs, outputs, *, name, weights, pretrained=None, include_top=True):
+    """Make the ``keras.Model`` and load ``weights`` into it."""
+    model = keras.Model(inputs, outputs, name=name)
+    if weights == "imagenet":
+        weight_io.load_imagenet(model, pretrained, include_top)
+    elif weights is not None:
+        weight_io.load_file(model, weights)
+    return model
+

@@ -1,0 +1,132 @@
+"""Loading weights into our graphs: files, and keras.applications' ImageNet weights.
+
+``transfer_weights(source, target)`` copies weights between two models of the
+same architecture whatever their layer names: it pairs the layers that own
+weights in graph order and checks every shape. That is how ``weights="imagenet"``
+works (Keras's file is loaded into the matching ``keras.applications`` model,
+then transferred) and how the fidelity tests prove our graphs equal Keras's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import keras
+
+# Where ``keras.utils.get_file`` caches downloads; ``None`` means Keras's own
+# default (``~/.keras``, or ``$KERAS_HOME``). Tests point it at a temporary folder.
+CACHE_DIR: Optional[str] = None
+
+_KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    fname: str
+    origin: str
+    file_hash: str
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """ImageNet weights published for a ``keras.applications`` model."""
+
+    application: str  # the keras.applications builder, e.g. "VGG16"
+    top: WeightFile
+    notop: WeightFile
+
+    def file(self, include_top: bool) -> WeightFile:
+        return self.top if include_top else self.notop
+
+
+def _keras_app_files(folder, stem, top_hash, notop_hash):
+    top = f"{stem}_weights_tf_dim_ordering_tf_kernels.h5"
+    notop = f"{stem}_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    return (
+        WeightFile(top, _KERAS_APPLICATIONS + f"{folder}/{top}", top_hash),
+        WeightFile(notop, _KERAS_APPLICATIONS + f"{folder}/{notop}", notop_hash),
+    )
+
+
+# registry key -> the files keras.applications downloads (names, origins and
+# md5 hashes as in keras/src/applications/*.py).
+PRETRAINED: dict[str, Pretrained] = {
+    "vgg16": Pretrained("VGG16", *_keras_app_files("vgg16", "vgg16", "64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")),
+    "vgg19": Pretrained("VGG19", *_keras_app_files("vgg19", "vgg19", "cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6")),
+}
+
+
+def weighted_layers(model) -> list:
+    """Layers that own weights, nested models flattened, in graph order."""
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            out.extend(weighted_layers(layer))
+        elif layer.weights:
+            out.append(layer)
+    return out
+
+
+def transfer_weights(source, target) -> None:
+    """Copy every weight of ``source`` into ``target``, pairing weighted layers in order.
+
+    Raises ``ValueError`` naming the first pair whose weights differ in number or shape.
+    """
+    src_layers, dst_layers = weighted_layers(source), weighted_layers(target)
+    if len(src_layers) != len(dst_layers):
+        raise ValueError(
+            f"`weights`: the source model has {len(src_layers)} layers with weights, the target has "
+            f"{len(dst_layers)}; allowed: weights of the same architecture."
+        )
+    for src, dst in zip(src_layers, dst_layers):
+        src_shapes = [tuple(w.shape) for w in src.weights]
+        dst_shapes = [tuple(w.shape) for w in dst.weights]
+        if src_shapes != dst_shapes:
+            raise ValueError(
+                f"`weights`: layer {src.name!r} has weight shapes {src_shapes} but our {dst.name!r} has "
+                f"{dst_shapes}; allowed: weights of the same architecture."
+            )
+    for src, dst in zip(src_layers, dst_layers):
+        dst.set_weights(src.get_weights())
+
+
+def fetch(key: str, include_top: bool) -> str:
+    """Path of the cached weight file for ``PRETRAINED[key]``, downloading it if needed."""
+    spec = PRETRAINED[key].file(include_top)
+    try:
+        return keras.utils.get_file(
+            spec.fname, spec.origin, cache_subdir="models", file_hash=spec.file_hash, cache_dir=CACHE_DIR
+        )
+    except Exception as err:  # no network, bad hash: say what and where
+        raise ValueError(
+            f"`weights`: received 'imagenet' but {spec.fname} could not be fetched from {spec.origin} ({err}); "
+            "allowed: 'imagenet' where that file can be downloaded or is already in Keras's cache, None, or a weights file path."
+        ) from err
+
+
+def load_imagenet(model, key: str, include_top: bool) -> None:
+    """Load keras.applications' ImageNet weights for ``key`` into ``model`` (any layer names)."""
+    spec = PRETRAINED[key]
+    path = fetch(key, include_top)
+    application = getattr(keras.applications, spec.application)
+    source = application(weights=None, include_top=include_top, input_shape=tuple(model.input_shape[1:]))
+    source.load_weights(path)
+    transfer_weights(source, model)
+
+
+def load_file(model, path) -> None:
+    """Load a ``.weights.h5`` / ``.h5`` file, or the weights of a ``.keras`` model, into ``model``."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"`weights`: received {path!r}, which is not an existing file; allowed: None, 'imagenet' where available, or a path to a weights file.")
+    try:
+        if path.endswith(".keras"):
+            transfer_weights(keras.saving.load_model(path, compile=False), model)
+        else:
+            model.load_weights(path)
+    except ValueError:
+        raise
+    except Exception as err:
+        raise ValueError(f"`weights`: could not load {path!r} into {model.name!r} ({err}); allowed: a weights file saved from the same architecture.") from err

@@ -1,0 +1,85 @@
+"""Shared test helpers: the backend in use, small inputs, and gradients on every backend."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+BACKEND = keras.backend.backend()
+
+
+def pytest_report_header(config):
+    return f"keras {keras.__version__}, backend {BACKEND}"
+
+
+@pytest.fixture(autouse=True)
+def _clear_session():
+    keras.utils.set_random_seed(0)
+    yield
+    keras.backend.clear_session()
+
+
+def small_size(info) -> int:
+    """The smallest input the harness uses for a registry entry: its minimum, at least 32."""
+    return max(info.min_size, 32)
+
+
+def sample_input(info, batch=2, size=None, seed=0):
+    size = size or small_size(info)
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, size=(batch, size, size, info.channels)).astype("float32")
+
+
+def as_list(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def to_numpy(outputs):
+    return [keras.ops.convert_to_numpy(o) for o in as_list(outputs)]
+
+
+def gradients(model, x, seed=0):
+    """Gradients of a random projection of every output w.r.t. every trainable variable, as NumPy."""
+    rng = np.random.default_rng(seed)
+    shapes = [tuple(o.shape[1:]) for o in model.outputs]
+    projections = [rng.normal(size=(x.shape[0],) + s).astype("float32") for s in shapes]
+
+    def loss_of(outputs):
+        return sum(keras.ops.sum(o * p) for o, p in zip(as_list(outputs), projections))
+
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = loss_of(model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        return [None if g is None else keras.ops.convert_to_numpy(g) for g in grads]
+    if BACKEND == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+
+        def f(tv):
+            outputs, _ = model.stateless_call(tv, non_trainable, x, training=True)
+            return loss_of(outputs)
+
+        return [np.asarray(g) for g in jax.grad(f)(trainable)]
+    if BACKEND == "torch":
+        for v in model.trainable_variables:
+            v.value.grad = None
+        loss_of(model(x, training=True)).backward()
+        return [None if v.value.grad is None else v.value.grad.detach().cpu().numpy() for v in model.trainable_variables]
+    raise RuntimeError(f"no gradient helper for backend {BACKEND}")
+
+
+def other_backends():
+    return [b for b in ("tensorflow", "jax", "torch") if b != BACKEND]
+
+
+def subprocess_env(backend):
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    return env

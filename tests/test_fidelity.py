@@ -1,0 +1,72 @@
+"""Fidelity: parameter counts equal the published references, and our graphs equal keras.applications'."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_classics as kc
+from keras_classics.registry import reference_rows
+
+REFERENCED = [n for n in kc.list_models() if kc.model_info(n).reference is not None]
+
+
+def trainable_count(model):
+    return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+
+
+@pytest.mark.parametrize("name", REFERENCED)
+def test_canonical_parameter_count_equals_reference(name):
+    """Build only, at the canonical configuration: no forward pass at 224 px."""
+    model = kc.get_model(name)
+    info = kc.model_info(name)
+    assert tuple(model.input_shape[1:]) == info.input_shape
+    assert info.reference.mismatches(model.count_params(), trainable_count(model)) == []
+
+
+def test_every_reference_row_is_reachable_by_name():
+    claimed = {kc.model_info(n).reference for n in REFERENCED}
+    missing = [f"{r.model} ({r.config})" for r in reference_rows() if r not in claimed]
+    assert missing == [], f"rows of models.csv with no registry entry: {missing}"
+
+
+def test_each_reference_row_has_one_registry_name():
+    refs = [kc.model_info(n).reference for n in REFERENCED]
+    assert len(refs) == len(set(refs))
+
+
+def test_reference_table_is_the_project_table():
+    """keras_classics/data/models.csv is a copy of ../shared/reference/models.csv; keep them equal."""
+    from importlib import resources
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "reference" / "models.csv"
+    if not shared.exists():
+        pytest.skip(f"{shared} is not beside this checkout")
+    ours = resources.files("keras_classics.data").joinpath("models.csv").read_text(encoding="utf-8")
+    assert ours == shared.read_text(encoding="utf-8")
+
+
+KERAS_APPLICATIONS = {
+    "vgg16": keras.applications.VGG16,
+    "vgg19": keras.applications.VGG19,
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_APPLICATIONS))
+def test_outputs_equal_keras_applications_after_weight_copy(name):
+    """Weights copied from a randomly initialised keras.applications model give equal outputs."""
+    shape, classes = (32, 32, 3), 10
+    reference = KERAS_APPLICATIONS[name](weights=None, input_shape=shape, classes=classes)
+    ours = kc.get_model(name, input_shape=shape, classes=classes)
+    kc.transfer_weights(reference, ours)
+    x = np.random.default_rng(0).uniform(0, 255, size=(2,) + shape).astype("float32")
+    expected = keras.ops.convert_to_numpy(reference(x))
+    got = keras.ops.convert_to_numpy(ours(x))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    for pooling in ("avg", "max"):
+        reference = KERAS_APPLICATIONS[name](weights=None, include_top=False, input_shape=shape, pooling=pooling)
+        ours = kc.get_model(name, include_top=False, input_shape=shape, pooling=pooling)
+        kc.transfer_weights(reference, ours)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(ours(x)), keras.ops.convert_to_numpy(reference(x)), atol=1e-5 * 255
+        )
