@@ -55,6 +55,16 @@ def _keras_app_files(folder, stem, top_hash, notop_hash):
 PRETRAINED: dict[str, Pretrained] = {
     "vgg16": Pretrained("VGG16", *_keras_app_files("vgg16", "vgg16", "64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")),
     "vgg19": Pretrained("VGG19", *_keras_app_files("vgg19", "vgg19", "cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6")),
+    "inception_v3": Pretrained("InceptionV3", *_keras_app_files("inception_v3", "inception_v3", "9a0d58056eeedaa3f26cb7ebd46da564", "bcbd6486424b2319ff4ef7d526e38f63")),
+    "resnet50": Pretrained("ResNet50", *_keras_app_files("resnet", "resnet50", "2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626")),
+    "resnet101": Pretrained("ResNet101", *_keras_app_files("resnet", "resnet101", "f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21")),
+    "resnet152": Pretrained("ResNet152", *_keras_app_files("resnet", "resnet152", "100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c")),
+    "resnet50_v2": Pretrained("ResNet50V2", *_keras_app_files("resnet", "resnet50v2", "3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917")),
+    "resnet101_v2": Pretrained("ResNet101V2", *_keras_app_files("resnet", "resnet101v2", "6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5")),
+    "resnet152_v2": Pretrained("ResNet152V2", *_keras_app_files("resnet", "resnet152v2", "a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33")),
+    "densenet121": Pretrained("DenseNet121", *_keras_app_files("densenet", "densenet121", "9d60b8095a5708f2dcce2bca79d332c7", "30ee3e1110167f948a6b9946edeeb738")),
+    "densenet169": Pretrained("DenseNet169", *_keras_app_files("densenet", "densenet169", "d699b8f76981ab1b30698df4c175e90b", "b8c4d4c20dd625c148057b9ff1c1176b")),
+    "densenet201": Pretrained("DenseNet201", *_keras_app_files("densenet", "densenet201", "1ceb130c1ea1b78c3bf6114dbdfd8807", "c13680b51ded0fb44dff2d8f86ac8bb1")),
 }
 
 
@@ -126,7 +136,8 @@ def load_file(model, path) -> None:
             transfer_weights(keras.saving.load_model(path, compile=False), model)
         else:
             model.load_weights(path)
-    except ValueError:
-        raise
     except Exception as err:
-        raise ValueError(f"`weights`: could not load {path!r} into {model.name!r} ({err}); allowed: a weights file saved from the same architecture.") from err
+        if str(err).startswith("`weights`"):
+            raise
+        detail = str(err).split("\n", 1)[0][:300]
+        raise ValueError(f"`weights`: could not load {path!r} into {model.name!r} ({detail}); allowed: a weights file saved from the same architecture.") from err

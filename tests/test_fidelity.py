@@ -1,26 +1,42 @@
 """Fidelity: parameter counts equal the published references, and our graphs equal keras.applications'."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 import keras_classics as kc
 from keras_classics.registry import reference_rows
+from keras_classics.tables import README_BEGIN, README_END, measure, to_markdown
 
 REFERENCED = [n for n in kc.list_models() if kc.model_info(n).reference is not None]
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def trainable_count(model):
-    return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+def readme_table_rows():
+    text = README.read_text(encoding="utf-8")
+    assert README_BEGIN in text and README_END in text, "README.md has lost its models-table markers"
+    table = text.split(README_BEGIN, 1)[1].split(README_END, 1)[0].strip().splitlines()
+    return {line.split("|")[1].strip(): line for line in table[2:]}
 
 
-@pytest.mark.parametrize("name", REFERENCED)
-def test_canonical_parameter_count_equals_reference(name):
-    """Build only, at the canonical configuration: no forward pass at 224 px."""
-    model = kc.get_model(name)
+@pytest.mark.parametrize("name", kc.list_models())
+def test_canonical_build_equals_reference_and_readme(name):
+    """Build only, at the canonical configuration (no forward pass at 224 px): the counts equal
+    the reference of models.csv, and the README's row is exactly what the registry measures."""
     info = kc.model_info(name)
-    assert tuple(model.input_shape[1:]) == info.input_shape
-    assert info.reference.mismatches(model.count_params(), trainable_count(model)) == []
+    row = measure(name)
+    assert row["input"] == "x".join(str(d) for d in info.input_shape)
+    if info.reference is not None:
+        assert info.reference.mismatches(row["params"], row["trainable"]) == []
+    expected = to_markdown(pd.DataFrame([row])).splitlines()[-1]
+    assert readme_table_rows().get(name) == expected, "README.md's models table is stale: regenerate it with `keras-classics list --markdown`"
+
+
+def test_readme_table_lists_exactly_the_registry():
+    assert sorted(readme_table_rows()) == kc.list_models()
 
 
 def test_every_reference_row_is_reachable_by_name():

@@ -1,10 +1,10 @@
-"""``keras-classics list [PATTERN]``: every registry model with its measured size and paper."""
+"""``keras-classics list [PATTERN]``: every registry model with its measured params, GMACs and paper."""
 
 from __future__ import annotations
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser("list", help="list the registry's models")
+    parser = subparsers.add_parser("list", help="list the registry's models with measured params and GMACs")
     parser.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern, e.g. 'resnet*'")
     parser.add_argument("--names-only", action="store_true", help="names only, without building the models")
     parser.add_argument("--markdown", action="store_true", help="print the README's models table")

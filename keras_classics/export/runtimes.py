@@ -1,0 +1,101 @@
+"""Loading each artifact in its own runtime and running it, and what each format needs installed.
+
+SavedModel runs in TensorFlow, TFLite in the LiteRT interpreter (``ai-edge-litert``;
+TensorFlow's deprecated ``tf.lite.Interpreter`` where LiteRT is absent), ONNX in
+ONNX Runtime, ``.keras`` in Keras on the current backend.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+EXTRA_HINT = "pip install keras-classics[export]"
+
+
+def missing_packages(fmt: str, onnx_exporter: str = "tf2onnx") -> list[str]:
+    """The pip names of what ``fmt`` needs and is not installed (``onnx_exporter``: tf2onnx or torch)."""
+    needs = {
+        "keras": [],
+        "saved_model": ["tensorflow"],
+        "tflite": ["tensorflow"],
+        "onnx": ["onnx", "onnxruntime"] + (["tf2onnx"] if onnx_exporter == "tf2onnx" else []),
+    }[fmt]
+    return [package for package in needs if importlib.util.find_spec(package) is None]
+
+
+def require(fmt: str, onnx_exporter: str = "tf2onnx") -> None:
+    missing = missing_packages(fmt, onnx_exporter)
+    if missing:
+        raise ImportError(
+            f"`formats`: {fmt!r} needs the package(s) {', '.join(missing)}, which are not installed; "
+            f"install them with `{EXTRA_HINT}`."
+        )
+
+
+def run_artifact(fmt: str, path: str, x: np.ndarray) -> list[np.ndarray]:
+    """The outputs of the artifact at ``path`` on the batch ``x``, as a list of arrays."""
+    return {"keras": _run_keras, "saved_model": _run_saved_model, "tflite": _run_tflite, "onnx": _run_onnx}[fmt](path, x)
+
+
+def _run_keras(path, x):
+    import keras
+
+    outputs = keras.saving.load_model(path)(x, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in outputs]
+
+
+def _run_saved_model(path, x):
+    import tensorflow as tf
+
+    outputs = tf.saved_model.load(path).serve(tf.constant(x))
+    if isinstance(outputs, dict):
+        outputs = [outputs[key] for key in sorted(outputs)]
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return [np.asarray(o) for o in outputs]
+
+
+def tflite_interpreter(path, num_threads=None):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    return Interpreter(model_path=path, num_threads=num_threads)
+
+
+def _run_tflite(path, x):
+    interpreter = tflite_interpreter(path)
+    [given] = interpreter.get_input_details()
+    interpreter.resize_tensor_input(given["index"], list(x.shape), strict=False)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(given["index"], x.astype(given["dtype"]))
+    interpreter.invoke()
+    return [np.array(interpreter.get_tensor(d["index"])) for d in interpreter.get_output_details()]
+
+
+def onnx_session(path, num_threads=None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if num_threads:
+        options.intra_op_num_threads = num_threads
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def _run_onnx(path, x):
+    session = onnx_session(path)
+    return session.run(None, {session.get_inputs()[0].name: x})
+
+
+def agreement(expected: np.ndarray, got: np.ndarray) -> tuple[float, float]:
+    """``(maximum absolute difference, top-1 agreement)``; top-1 is over the last axis, averaged over the rest."""
+    expected = np.asarray(expected, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64).reshape(expected.shape)
+    max_abs = float(np.max(np.abs(expected - got))) if expected.size else 0.0
+    top1 = float(np.mean(np.argmax(expected, axis=-1) == np.argmax(got, axis=-1))) if expected.ndim > 1 else 1.0
+    return max_abs, top1

@@ -1,0 +1,151 @@
+"""Writing each artifact from a Keras model in the current process.
+
+Which formats a backend writes itself is the table ``NATIVE``; the rest are
+written by :mod:`keras_classics.export.worker` in a TensorFlow-backend
+subprocess, from the backend-independent ``.keras`` file. Every writer takes the
+inference model (main output only) and a path it may fill; it never verifies:
+that is :mod:`keras_classics.export.runtimes`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import keras
+
+# What Keras 3.15 exports from each backend without help. JAX: SavedModel via
+# jax2tf, but no LiteRT converter, and ONNX would need jax2onnx (thirty-odd
+# packages). PyTorch: ONNX via torch.onnx; SavedModel export fails on plain
+# functional models, LiteRT needs litert-torch.
+NATIVE = {
+    "tensorflow": frozenset({"keras", "saved_model", "tflite", "onnx"}),
+    "jax": frozenset({"keras", "saved_model"}),
+    "torch": frozenset({"keras", "onnx"}),
+}
+
+CALIBRATION_SAMPLES = 100  # at most this many representative samples calibrate int8
+
+
+def inference_model(model):
+    """``model`` with its main output only (``outputs[0]``): auxiliary heads are training-time only."""
+    outputs = getattr(model, "outputs", None)
+    if outputs and len(outputs) > 1:
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a list would change the signature
+        return keras.Model(inputs, outputs[0], name=model.name)
+    return model
+
+
+def write_keras(model, path):
+    model.save(path)
+
+
+def write_saved_model(model, path):
+    model.export(path, format="tf_saved_model", verbose=False)
+
+
+def write_tflite(model, path, quantize=None, representative=None):
+    """LiteRT flatbuffer with builtin ops only (no Flex delegate needed on a phone).
+
+    ``quantize``: ``"float16"`` weights; ``"dynamic"`` int8 weights, float
+    activations; ``"int8"`` int8 weights and activations calibrated on
+    ``representative``, float32 input and output, float fallback for ops without
+    an int8 kernel.
+    """
+    import tensorflow as tf
+
+    target_spec = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}
+    options = {}
+    if quantize is not None:
+        options["optimizations"] = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        target_spec["supported_types"] = [tf.float16]
+    if quantize == "int8":
+        samples = representative[:CALIBRATION_SAMPLES]
+        options["representative_dataset"] = lambda: ([sample[None]] for sample in samples)
+    with _quiet():
+        model.export(path, format="litert", verbose=False, target_spec=target_spec, **options)
+
+
+def write_onnx(model, path):
+    """Float32 ONNX (quantization is applied afterwards, by :func:`quantize_onnx`)."""
+    backend = keras.backend.backend()
+    with _quiet(), (_plain_tf_conv() if backend == "tensorflow" else contextlib.nullcontext()):
+        model.export(path, format="onnx", verbose=False)
+
+
+@contextlib.contextmanager
+def _plain_tf_conv():
+    """Trace grouped convolutions as a plain ``Conv2D`` op while converting to ONNX.
+
+    Keras's TensorFlow backend wraps a grouped convolution in an XLA-compiled
+    ``tf.function`` (TensorFlow's CPU kernel lacks groups); tf2onnx cannot look
+    inside that call and writes an invalid graph. A plain ``Conv2D`` with fewer
+    kernel input channels than input channels is what tf2onnx turns into an
+    ONNX ``Conv`` with ``group``; the graph is only traced, never run by TF.
+    """
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import nn as tf_nn
+
+    original = tf_nn.conv
+
+    def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+        tf_format = tf_nn._convert_data_format(data_format, len(inputs.shape))
+        return tf.nn.convolution(inputs, kernel, strides, padding.upper(), data_format=tf_format, dilations=dilation_rate)
+
+    tf_nn.conv = conv
+    try:
+        yield
+    finally:
+        tf_nn.conv = original
+
+
+def quantize_onnx(source, target, quantize, representative=None):
+    """Write ``source`` (a float32 ONNX file) quantized to ``target`` with ONNX Runtime's tools.
+
+    ``"float16"``: weights and activations in float16, float32 input and output;
+    ``"dynamic"``: int8 weights, activations quantized on the fly;
+    ``"int8"``: int8 weights and activations (QDQ), calibrated on ``representative``.
+    """
+    import onnx
+    import onnxruntime as ort
+
+    if quantize == "float16":
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        onnx.save(convert_float_to_float16(onnx.load(source), keep_io_types=True), target)
+        return
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    with _quiet():
+        if quantize == "dynamic":
+            quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+            return
+        input_name = ort.InferenceSession(source, providers=["CPUExecutionProvider"]).get_inputs()[0].name
+
+        class Reader(CalibrationDataReader):
+            def __init__(self):
+                self.batches = iter([{input_name: sample[None]} for sample in representative[:CALIBRATION_SAMPLES]])
+
+            def get_next(self):
+                return next(self.batches, None)
+
+        quantize_static(source, target, Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence the converters' tracer and deprecation chatter (errors still raise)."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "root", "absl")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

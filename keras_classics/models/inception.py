@@ -1,0 +1,442 @@
+"""The Inception family: GoogLeNet (v1), BN-Inception (v2) and Inception v3.
+
+Every module is :func:`keras_classics.layers.inception.inception_module`; the
+three networks differ in the tables below (their papers' layer tables) and in
+their stems and heads. With ``aux_logits=True`` a model has named outputs, the
+main classifier first (``predictions``, ``aux1``, ``aux2`` for GoogLeNet;
+``predictions``, ``aux`` for v3); :func:`aux_loss_weights` gives the loss
+weights the papers train them with.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+
+from keras_classics._validate import bad_argument, check_bool, check_fraction, check_int
+from keras_classics.layers.activation import activation as resolve_activation
+from keras_classics.layers.conv import conv_norm_act
+from keras_classics.layers.heads import global_pool
+from keras_classics.layers.inception import Conv, Split, auxiliary_classifier, ceil_max_pool, inception_module
+from keras_classics.layers.lrn import LocalResponseNormalization
+from keras_classics.layers.norm import norm as resolve_norm
+from keras_classics.models.base import check_arguments, finish, model_input
+from keras_classics.registry import Paper, register_model
+
+GOOGLENET_PAPER = Paper(
+    title="Going Deeper with Convolutions",
+    authors="C. Szegedy, W. Liu, Y. Jia, P. Sermanet, S. Reed, D. Anguelov, D. Erhan, V. Vanhoucke, A. Rabinovich",
+    venue="CVPR",
+    year=2015,
+    url="https://arxiv.org/abs/1409.4842",
+)
+BN_INCEPTION_PAPER = Paper(
+    title="Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift",
+    authors="S. Ioffe, C. Szegedy",
+    venue="ICML",
+    year=2015,
+    url="https://arxiv.org/abs/1502.03167",
+)
+INCEPTION_V3_PAPER = Paper(
+    title="Rethinking the Inception Architecture for Computer Vision",
+    authors="C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens, Z. Wojna",
+    venue="CVPR",
+    year=2016,
+    url="https://arxiv.org/abs/1512.00567",
+)
+
+AUX_LOSS_WEIGHT = 0.3  # GoogLeNet, Section 5: "their loss is added to the total loss with a discount weight"
+
+# GoogLeNet, Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj; "M" a 3x3/2 max pooling
+# (2x2/2 before 5a, as torchvision). Auxiliary classifiers after 4a and 4d.
+GOOGLENET_TABLE = (
+    ("3a", 64, 96, 128, 16, 32, 32),
+    ("3b", 128, 128, 192, 32, 96, 64),
+    "M",
+    ("4a", 192, 96, 208, 16, 48, 64),
+    ("4b", 160, 112, 224, 24, 64, 64),
+    ("4c", 128, 128, 256, 24, 64, 64),
+    ("4d", 112, 144, 288, 32, 64, 64),
+    ("4e", 256, 160, 320, 32, 128, 128),
+    "M",
+    ("5a", 256, 160, 320, 32, 128, 128),
+    ("5b", 384, 192, 384, 48, 128, 128),
+)
+GOOGLENET_AUX_AFTER = {"4a": "aux1", "4d": "aux2"}
+
+# BN-Inception, Figure 5: #1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool, pool proj
+# (0 = pass through), stride. A stride-2 row is a grid-reduction module.
+INCEPTION_V2_TABLE = (
+    ("3a", 64, 64, 64, 64, 96, "avg", 32, 1),
+    ("3b", 64, 64, 96, 64, 96, "avg", 64, 1),
+    ("3c", 0, 128, 160, 64, 96, "max", 0, 2),
+    ("4a", 224, 64, 96, 96, 128, "avg", 128, 1),
+    ("4b", 192, 96, 128, 96, 128, "avg", 128, 1),
+    ("4c", 160, 128, 160, 128, 160, "avg", 128, 1),
+    ("4d", 96, 128, 192, 160, 192, "avg", 128, 1),
+    ("4e", 0, 128, 192, 192, 256, "max", 0, 2),
+    ("5a", 352, 192, 320, 160, 224, "avg", 128, 1),
+    ("5b", 352, 192, 320, 192, 224, "max", 128, 1),
+)
+
+
+def _v3_35x35(pool_proj):  # Figure 5 of the v3 paper, as keras.applications builds it (a 5x5 tower kept)
+    towers = ((Conv(64, 1),), (Conv(48, 1), Conv(64, 5)), (Conv(64, 1), Conv(96, 3), Conv(96, 3)))
+    return dict(towers=towers, pool="avg", pool_proj=pool_proj)
+
+
+def _v3_17x17(width):  # Figure 6: n x n factorised into 1 x n and n x 1, n = 7
+    towers = (
+        (Conv(192, 1),),
+        (Conv(width, 1), Conv(width, (1, 7)), Conv(192, (7, 1))),
+        (Conv(width, 1), Conv(width, (7, 1)), Conv(width, (1, 7)), Conv(width, (7, 1)), Conv(192, (1, 7))),
+    )
+    return dict(towers=towers, pool="avg", pool_proj=192)
+
+
+def _v3_8x8():  # Figure 7: the expanded filter bank
+    bank = Split((Conv(384, (1, 3)), Conv(384, (3, 1))))
+    towers = ((Conv(320, 1),), (Conv(384, 1), bank), (Conv(448, 1), Conv(384, 3), bank))
+    return dict(towers=towers, pool="avg", pool_proj=192)
+
+
+# Inception v3 (Table 1 of the paper; module widths as keras.applications and torchvision).
+# Rows with strides=2 are the grid-reduction modules (Figure 10).
+INCEPTION_V3_TABLE = {
+    "mixed0": _v3_35x35(32),
+    "mixed1": _v3_35x35(64),
+    "mixed2": _v3_35x35(64),
+    "mixed3": dict(towers=((Conv(384, 3),), (Conv(64, 1), Conv(96, 3), Conv(96, 3))), pool="max", strides=2),
+    "mixed4": _v3_17x17(128),
+    "mixed5": _v3_17x17(160),
+    "mixed6": _v3_17x17(160),
+    "mixed7": _v3_17x17(192),
+    "mixed8": dict(
+        towers=((Conv(192, 1), Conv(320, 3)), (Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), Conv(192, 3))),
+        pool="max",
+        strides=2,
+    ),
+    "mixed9": _v3_8x8(),
+    "mixed10": _v3_8x8(),
+}
+V3_AUX_AFTER = "mixed7"
+
+
+def aux_loss_weights(model, weight=AUX_LOSS_WEIGHT):
+    """Loss weights by output name: 1 for the main output, ``weight`` (0.3, as GoogLeNet's
+    paper) for each auxiliary one. For ``model.compile(loss=..., loss_weights=aux_loss_weights(model))``.
+    A model without auxiliary outputs gets ``{main: 1.0}``."""
+    names = list(model.output_names)
+    return {out: (1.0 if i == 0 else float(weight)) for i, out in enumerate(names)}
+
+
+def _norm_factory(norm, *, epsilon, scale=True):
+    """Resolve ``norm``; a named normalization that takes them gets ``epsilon`` (and ``scale=False``)."""
+    factory = resolve_norm(norm)
+    if getattr(factory, "kind", None) in ("batch", "layer", "group", "instance"):
+        factory = resolve_norm(factory, epsilon=epsilon, **({} if scale else {"scale": False}))
+    return factory
+
+
+def _check_aux(aux_logits, include_top):
+    check_bool("aux_logits", aux_logits)
+    if aux_logits and not include_top:
+        raise bad_argument("aux_logits", aux_logits, "False with include_top=False (the auxiliary classifiers belong to the top)")
+
+
+def _top(x, *, include_top, pooling, classes, classifier_activation, dropout):
+    """Global average pooling, dropout and the classifier; or the feature map / pooled features."""
+    if not include_top:
+        return global_pool(x, pooling)
+    x = global_pool(x, "avg")
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    return keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+
+
+def GoogLeNet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="googlenet",
+    *,
+    norm="batch",
+    activation="relu",
+    dropout=0.4,
+    aux_logits=False,
+    branch3_kernel=3,
+    lrn=False,
+):
+    """GoogLeNet (Inception v1), Table 1 of the paper, with optional auxiliary classifiers.
+
+    Paper: C. Szegedy et al., "Going Deeper with Convolutions", CVPR 2015,
+    https://arxiv.org/abs/1409.4842.
+
+    Args:
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation, name: as ``keras.applications`` (there are no
+            published Keras ImageNet weights: ``weights`` is ``None`` or a file).
+        norm: normalization after every convolution: ``"batch"`` (default,
+            epsilon 1e-3 as torchvision) or ``None`` (the paper: no
+            normalization, convolutions with bias).
+        activation: after every convolution and the auxiliary fc layers.
+        dropout: rate before the classifier (the paper's 40%; torchvision uses 20%).
+        aux_logits: add the two auxiliary classifiers after 4a and 4d (5x5/3
+            average pooling, 1x1 conv 128, fc 1024, dropout 70%, fc ``classes``).
+            The model then has three outputs, ``predictions``, ``aux1``,
+            ``aux2``; train with :func:`aux_loss_weights` (0.3 each, the
+            paper's discount). Needs ``include_top=True`` and a fixed input size.
+        branch3_kernel: kernel of the third branch's convolution: 3 (default,
+            as torchvision) or the paper's 5.
+        lrn: the paper's two local response normalizations (after the first
+            pooling and after conv 3x3 of the stem).
+
+    Defaults reproduce torchvision's GoogLeNet, whose counts the registry
+    references (6,624,904 trainable parameters; 13,004,888 with
+    ``aux_logits=True``). Departures from the paper by default, each one a knob
+    away from it (``norm=None, branch3_kernel=5, lrn=True``, registered as
+    ``googlenet_paper``):
+
+    - batch norm after every convolution, and no convolution bias (the paper
+      predates batch norm);
+    - the "5x5" branch uses a 3x3 convolution (torchvision's known departure);
+    - no local response normalization in the stem.
+
+    Departures always: the final 7x7 average pooling is a global average
+    pooling (the same at 224x224; any input size works); the max poolings use
+    ceil mode as Caffe and torchvision, and the one before 5a is 2x2/2 as
+    torchvision; the auxiliary heads' 5x5/3 pooling falls back to ``same``
+    padding on inputs too small for it (below 80x80); weight init is Keras's
+    default.
+    """
+    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
+    _check_aux(aux_logits, include_top)
+    check_fraction("dropout", dropout)
+    check_int("branch3_kernel", branch3_kernel, minimum=1)
+    check_bool("lrn", lrn)
+    norm = _norm_factory(norm, epsilon=1e-3)
+    act = resolve_activation(activation)
+    image, inputs = model_input(input_tensor, input_shape, default_size=224, min_size=15, static=aux_logits, weights=weights)
+
+    # 224x224x3 -> 56x56x64 -> 28x28x192
+    x = conv_norm_act(image, 64, 7, 2, padding=3, norm=norm, act=act, name="conv1")
+    x = ceil_max_pool(x, name="pool1")
+    if lrn:
+        x = LocalResponseNormalization(name="pool1_lrn")(x)
+    x = conv_norm_act(x, 64, 1, norm=norm, act=act, name="conv2")
+    x = conv_norm_act(x, 192, 3, norm=norm, act=act, name="conv3")
+    if lrn:
+        x = LocalResponseNormalization(name="conv3_lrn")(x)
+    x = ceil_max_pool(x, name="pool2")
+
+    # 28x28x192 -> 7x7x1024
+    aux_outputs, pool_index = [], 3
+    for row in GOOGLENET_TABLE:
+        if row == "M":
+            if pool_index == 3:
+                x = ceil_max_pool(x, name="pool3")
+            else:  # 2x2/2 ceil mode: "same" padding gives ceil(size / 2) with the same windows
+                x = keras.layers.MaxPooling2D(2, strides=2, padding="same", name=f"pool{pool_index}")(x)
+            pool_index += 1
+            continue
+        label, c1, r3, c3, r5, c5, proj = row
+        towers = ((Conv(c1, 1),), (Conv(r3, 1), Conv(c3, 3)), (Conv(r5, 1), Conv(c5, branch3_kernel)))
+        x = inception_module(x, towers, pool="max", pool_proj=proj, norm=norm, act=act, name=f"inception{label}")
+        if aux_logits and label in GOOGLENET_AUX_AFTER:
+            aux_outputs.append(
+                auxiliary_classifier(
+                    x, classes, convs=(Conv(128, 1),), hidden_units=(1024,), dropout=0.7, flatten=True,
+                    classifier_activation=classifier_activation, norm=norm, act=act, name=GOOGLENET_AUX_AFTER[label],
+                )
+            )
+    x = _top(x, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation, dropout=dropout)
+    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, include_top=include_top)
+
+
+def InceptionV2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="inception_v2",
+    *,
+    norm="batch",
+    activation="relu",
+    dropout=0.0,
+):
+    """BN-Inception (Inception v2): GoogLeNet with batch norm and each 5x5 as two 3x3.
+
+    Paper: S. Ioffe and C. Szegedy, "Batch Normalization: Accelerating Deep
+    Network Training by Reducing Internal Covariate Shift", ICML 2015,
+    https://arxiv.org/abs/1502.03167; the network is the table of Figure 5.
+
+    Args:
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation, name: as ``keras.applications`` (no published
+            Keras weights: ``weights`` is ``None`` or a file).
+        norm: after every convolution, ``"batch"`` (epsilon 1e-3) by default.
+        activation: after every convolution.
+        dropout: rate before the classifier; 0 by default, as the paper
+            removed dropout (Section 4.2.1).
+
+    11,305,256 parameters with 1000 classes (11,285,224 trainable; measured, no
+    published reference). The table's channel counts for 4c, 4d and 4e (576,
+    576, 1024) do not match the sums of its own branch widths (608, 608, 1056);
+    we follow the branch widths, as the released Caffe model does.
+
+    Departures: convolutions have no bias (batch norm follows; the Caffe model
+    has one); the 3x3 average poolings do not count padded zeros (Keras
+    ``same``); stem max poolings use ceil mode as Caffe; the grid-reduction
+    modules pad ``same`` so every branch gives ``ceil(size / 2)``; no auxiliary
+    classifiers; the final 7x7 average pooling is a global average pooling.
+    """
+    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
+    check_fraction("dropout", dropout)
+    norm = _norm_factory(norm, epsilon=1e-3)
+    act = resolve_activation(activation)
+    image, inputs = model_input(input_tensor, input_shape, default_size=224, min_size=7, weights=weights)
+
+    # 224x224x3 -> 28x28x192
+    x = conv_norm_act(image, 64, 7, 2, padding=3, norm=norm, act=act, name="conv1")
+    x = ceil_max_pool(x, name="pool1")
+    x = conv_norm_act(x, 64, 1, norm=norm, act=act, name="conv2_reduce")
+    x = conv_norm_act(x, 192, 3, norm=norm, act=act, name="conv2")
+    x = ceil_max_pool(x, name="pool2")
+
+    # 28x28x192 -> 7x7x1024
+    for label, c1, r3, c3, rd, cd, pool, proj, strides in INCEPTION_V2_TABLE:
+        towers = ((Conv(c1, 1),),) if c1 else ()
+        towers += ((Conv(r3, 1), Conv(c3, 3)), (Conv(rd, 1), Conv(cd, 3), Conv(cd, 3)))
+        x = inception_module(x, towers, pool=pool, pool_proj=proj, strides=strides, norm=norm, act=act, name=f"inception{label}")
+    x = _top(x, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation, dropout=dropout)
+    return finish(inputs, x, name=name, weights=weights, include_top=include_top)
+
+
+def InceptionV3(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="inception_v3",
+    *,
+    norm="batch",
+    norm_scale=False,
+    activation="relu",
+    dropout=0.0,
+    aux_logits=False,
+):
+    """Inception v3: factorised convolutions, grid-reduction modules, optional auxiliary classifier.
+
+    Paper: C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna,
+    "Rethinking the Inception Architecture for Computer Vision", CVPR 2016,
+    https://arxiv.org/abs/1512.00567.
+
+    Args:
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation, name: as ``keras.applications.InceptionV3``.
+            ``weights="imagenet"`` loads keras.applications' file (default
+            configuration only).
+        norm: after every convolution (``"batch"``, epsilon 1e-3).
+        norm_scale: batch norm with a learned scale (gamma). ``False`` as
+            keras.applications (23,851,784 parameters); ``True`` as torchvision
+            (23,834,568 trainable).
+        activation: after every convolution.
+        dropout: rate before the classifier (0 as keras.applications; 0.5 as torchvision).
+        aux_logits: torchvision's auxiliary classifier after mixed7 (the last
+            17x17 module): 5x5/3 average pooling, 1x1 conv 128, 5x5 conv 768,
+            global average pooling, fc ``classes``. Outputs ``predictions``,
+            ``aux``; train with :func:`aux_loss_weights`.
+
+    The default graph is keras.applications.InceptionV3's, layer for layer, so
+    its weights transfer (:func:`keras_classics.transfer_weights`).
+
+    Departures from the paper: the first 35x35 modules keep a 5x5 tower (as
+    keras.applications and torchvision; the paper's Figure 5 has two 3x3); the
+    auxiliary classifier has no batch norm on its fc layer (the paper's
+    "BN-auxiliary"); no label smoothing (a training choice, not in the graph).
+    With ``norm_scale=True`` the average poolings still exclude padded zeros
+    (torchvision counts them), so torchvision weights would give slightly
+    different border activations.
+    """
+    check_bool("norm_scale", norm_scale)
+    norm = _norm_factory(norm, epsilon=1e-3, scale=norm_scale)
+    act = resolve_activation(activation)
+    keras_config = getattr(norm, "kind", None) == "batch" and not norm_scale and aux_logits is False and getattr(act, "kind", None) == "relu"
+    pretrained = "inception_v3" if keras_config else None
+    check_arguments(
+        include_top=include_top, weights=weights, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, pretrained=pretrained,
+    )
+    _check_aux(aux_logits, include_top)
+    check_fraction("dropout", dropout)
+    image, inputs = model_input(input_tensor, input_shape, default_size=299, min_size=75, weights=weights)
+
+    # 299x299x3 -> 35x35x192
+    x = conv_norm_act(image, 32, 3, 2, padding="valid", norm=norm, act=act, name="conv1")
+    x = conv_norm_act(x, 32, 3, padding="valid", norm=norm, act=act, name="conv2")
+    x = conv_norm_act(x, 64, 3, norm=norm, act=act, name="conv3")
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = conv_norm_act(x, 80, 1, padding="valid", norm=norm, act=act, name="conv4")
+    x = conv_norm_act(x, 192, 3, padding="valid", norm=norm, act=act, name="conv5")
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool2")(x)
+
+    # 35x35x192 -> 17x17x768 -> 8x8x2048
+    aux_outputs = []
+    for label, spec in INCEPTION_V3_TABLE.items():
+        x = inception_module(x, reduce_padding="valid", norm=norm, act=act, name=label, **spec)
+        if aux_logits and label == V3_AUX_AFTER:
+            aux_outputs.append(
+                auxiliary_classifier(
+                    x, classes, convs=(Conv(128, 1), Conv(768, 5)), flatten=False,
+                    classifier_activation=classifier_activation, norm=norm, act=act, name="aux",
+                )
+            )
+    x = _top(x, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation, dropout=dropout)
+    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, pretrained=pretrained, include_top=include_top)
+
+
+def _aux_with_top(builder):
+    """``builder`` with ``aux_logits=include_top``: a registry entry whose features (include_top=False) still build."""
+
+    @functools.wraps(builder)
+    def build(include_top=True, **kwargs):
+        kwargs.setdefault("aux_logits", include_top)
+        return builder(include_top=include_top, **kwargs)
+
+    return build
+
+
+_V1 = dict(family="inception", paper=GOOGLENET_PAPER, default_size=224, min_size=15)
+register_model("googlenet", GoogLeNet, reference=("googlenet", "without"), **_V1)
+register_model(
+    "googlenet_aux", _aux_with_top(GoogLeNet), reference=("googlenet", "with both"), **_V1,
+    description="with both auxiliary classifiers (outputs predictions, aux1, aux2; without them when include_top=False)",
+)
+register_model(
+    "googlenet_paper", GoogLeNet, **_V1, defaults={"norm": None, "branch3_kernel": 5, "lrn": True},
+    description="the paper's Table 1: no batch norm, 5x5 branch, LRN in the stem",
+)
+register_model("inception_v2", InceptionV2, family="inception", paper=BN_INCEPTION_PAPER, default_size=224, min_size=7,
+               description="BN-Inception (no published reference count)")
+_V3 = dict(family="inception", paper=INCEPTION_V3_PAPER, default_size=299, min_size=75)
+register_model("inception_v3", InceptionV3, reference=("inception_v3", "keras.applications"), **_V3)
+_TORCHVISION_V3 = {"norm_scale": True, "dropout": 0.5}
+register_model(
+    "inception_v3_torchvision", InceptionV3, reference=("inception_v3", "without"), defaults=_TORCHVISION_V3, **_V3,
+    description="torchvision's configuration (batch norm with scale, dropout 0.5)",
+)
+register_model(
+    "inception_v3_torchvision_aux", _aux_with_top(InceptionV3), reference=("inception_v3", "with aux"), defaults=_TORCHVISION_V3, **_V3,
+    description="torchvision's configuration with the auxiliary classifier (outputs predictions, aux; without it when include_top=False)",
+)
