@@ -40,10 +40,12 @@ import inspect
 import json
 import math
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -57,7 +59,7 @@ BACKEND_LIBRARY = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 # The default comparison: one network per family, in historical order.
 DEFAULT_MODELS = ("lenet5", "alexnet", "vgg11", "nin", "googlenet", "resnet18", "densenet121")
-DEFAULT_EPOCHS = 5
+DEFAULT_EPOCHS = 3  # about 13 minutes for the default set on an idle 2-core CPU (docs/compare.md)
 # Each network runs at the smallest size it can take, but at least this (digits are 8x8).
 DEFAULT_INPUT_SIZE = 32
 DEFAULT_OUT = os.path.join("results", "compare.csv")
@@ -73,7 +75,7 @@ COLUMNS = (
     "latency_ms_b1", "images_per_s_b64",
     "peak_rss_mb", "baseline_rss_mb", "keras_size_mb",
     "train_size", "validation_size", "test_size",
-    "startup_s", "wall_s", "load_avg_1min", "cpu_count",
+    "startup_s", "wall_s", "cpu_s", "load_avg_1min", "cpu_count",
     "keras_version", "backend_version", "timestamp", "note",
 )
 HISTORY_COLUMNS = (*KEY, "epoch", "accuracy", "val_accuracy", "loss", "val_loss", "epoch_s")
@@ -119,13 +121,21 @@ class Plan:
 # --------------------------------------------------------------------------- arguments
 
 
+DESCRIPTION = "Train, measure and compare the classic CNNs side by side; write a CSV and plots."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="compare.py",
-        description="Train, measure and compare the classic CNNs side by side; write a CSV and plots.",
+        description=DESCRIPTION,
         epilog="Examples: `python apps/compare.py` (the default set on digits); "
         "`python apps/compare.py --models 'resnet*' alexnet:96 --epochs 3 --backends jax,torch`.",
     )
+    return add_arguments(parser)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add compare's flags to ``parser`` (for a ``keras-classics compare`` subcommand too)."""
     parser.add_argument(
         "--models", nargs="+", metavar="NAME",
         help="registry names or shell patterns ('resnet*'), space- or comma-separated; NAME:SIZE fixes that "
@@ -279,11 +289,25 @@ def main(argv=None) -> int:
     except ValueError as err:
         print(f"compare: error: {err}", file=sys.stderr)
         return 2
+    return run_plan(plan)
+
+
+def run_plan(plan: Plan) -> int:
+    """:func:`run`, stopping cleanly on Ctrl-C or SIGTERM (finished rows stay; the same command resumes)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return run(plan)
     except KeyboardInterrupt:
         print(f"\ncompare: interrupted; finished rows are in {plan.out}. Run the same command again to resume.", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # stops the worker too (run_job kills it) and keeps the finished rows
 
 
 def run(plan: Plan) -> int:
@@ -368,9 +392,11 @@ def run_job(job: Job, plan: Plan):
         row.update(result.get("row", {}))
         if code is None:
             row.update(status="error", error=f"timed out after {plan.timeout:g} s (--timeout)")
-        elif "status" not in row:
-            row.update(status="error", error=f"worker exited with code {code} before reporting: {_last_line(log_path)}")
-        if row["status"] != "ok":
+        elif code in (-signal.SIGINT, -signal.SIGTERM):  # stopped by the user: not a result, run it again on resume
+            raise KeyboardInterrupt
+        elif "status" not in row:  # killed (out of memory?) or crashed in native code
+            cause = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+            row.update(status="error", error=f"worker {cause} before reporting (out of memory?): {_last_line(log_path)}")
             _print_tail(log_path)
     epochs = [
         {"model": job.model, "backend": job.backend, "dataset": plan.dataset, "epoch": i + 1, **values}
@@ -436,6 +462,7 @@ def measure(*, model, input_size, dataset, epochs, batch_size, seed, learning_ra
     )
 
     net = build_single_output(info, shape, splits.num_classes)
+    row["keras_size_mb"] = keras_file_mb(net)  # before compile: config and weights, no optimizer state
     top5 = splits.num_classes > 5
     metrics = ["accuracy"] + ([keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5")] if top5 else [])
     net.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=metrics)
@@ -461,8 +488,8 @@ def measure(*, model, input_size, dataset, epochs, batch_size, seed, learning_ra
         train_images_per_s=round(splits.train_size / statistics.mean(steady), 1),
     )
     row.update(inference_speed(net, shape))
-    row["keras_size_mb"] = keras_file_mb(net)
     row["peak_rss_mb"] = peak_rss_mb()
+    row["cpu_s"] = cpu_seconds()
     row["status"], row["error"], row["note"] = "ok", "", note
     history = [
         {
@@ -522,7 +549,7 @@ class EpochTimer(keras.callbacks.Callback):
         self.epoch_s.append(time.perf_counter() - self._begin)
 
 
-def inference_speed(net, input_shape, *, budget_s=3.0) -> dict:
+def inference_speed(net, input_shape, *, budget_s=2.0) -> dict:
     """Median latency of ``predict_on_batch`` at batch 1 (ms) and throughput at batch 64 (images/s)."""
     import numpy as np
 
@@ -548,7 +575,7 @@ def time_calls(fn, *, warmup, min_repeats, max_repeats, budget_s) -> float:
 
 
 def keras_file_mb(net) -> float:
-    """Size of the model saved as ``.keras`` (weights without optimizer state would be smaller)."""
+    """Size in MiB of ``net`` saved as ``.keras`` (call it before ``compile`` to leave optimizer state out)."""
     with tempfile.TemporaryDirectory(prefix="compare-save-") as folder:
         path = os.path.join(folder, "model.keras")
         net.save(path)
@@ -563,6 +590,16 @@ def peak_rss_mb() -> float:
         return math.nan
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
+
+
+def cpu_seconds() -> float:
+    """User plus system CPU time of this process so far; against ``wall_s`` it shows how contended the CPU was."""
+    try:
+        import resource
+    except ImportError:
+        return math.nan
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 2)
 
 
 def _library_version(backend: str) -> str:
@@ -688,31 +725,39 @@ def plot_accuracy_vs_gmacs(table, path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from matplotlib.lines import Line2D
+
     table = table.dropna(subset=["gmacs", "test_accuracy"])
-    fig, ax = plt.subplots(figsize=(9, 6), dpi=120)
+    fig, ax = plt.subplots(figsize=(10, 6), dpi=120)
     if len(table):
         largest = float(table["params"].max())
-        area = lambda params: 30 + 2500 * np.asarray(params, dtype=float) / largest  # noqa: E731
+        area = lambda params: 30 + 2500 * np.asarray(params, dtype=float) / largest  # noqa: E731  (points^2)
         colours = dict(zip(sorted(table["backend"].unique()), plt.rcParams["axes.prop_cycle"].by_key()["color"]))
         several_datasets = table["dataset"].nunique() > 1
+        labelled = set()
         for backend, rows in table.groupby("backend"):
-            ax.scatter(rows["gmacs"], rows["test_accuracy"] * 100, s=area(rows["params"]), alpha=0.45,
-                       color=colours[backend], edgecolors="black", linewidths=0.6, label=backend)
-            for _, r in rows.iterrows():
+            sizes = area(rows["params"])
+            ax.scatter(rows["gmacs"], rows["test_accuracy"] * 100, s=sizes, alpha=0.45,
+                       color=colours[backend], edgecolors="black", linewidths=0.6)
+            for size, (_, r) in zip(sizes, rows.iterrows()):
+                if (r["model"], r["dataset"]) in labelled:  # one label per model, not per backend
+                    continue
+                labelled.add((r["model"], r["dataset"]))
                 label = f"{r['model']} ({r['dataset']})" if several_datasets else r["model"]
                 ax.annotate(f"{label}\n{_millions(r['params'])}, {int(r['input_size'])}px", (r["gmacs"], r["test_accuracy"] * 100),
-                            xytext=(0, 0), textcoords="offset points", ha="center", va="center", fontsize=8)
-        for params in _round_sizes(largest):
-            ax.scatter([], [], s=area([params]), color="grey", alpha=0.3, label=f"{_millions(params)} params")
+                            xytext=(math.sqrt(size / math.pi) + 3, 0), textcoords="offset points", ha="left", va="center", fontsize=8)
+        handles = [Line2D([], [], marker="o", ls="", ms=8, alpha=0.6, color=c, markeredgecolor="black", label=b) for b, c in colours.items()]
+        handles += [ax.scatter([], [], s=area([p]), color="grey", alpha=0.3, edgecolors="black", linewidths=0.6, label=f"{_millions(p)} params")
+                    for p in _round_sizes(largest)]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, labelspacing=2.2, borderpad=1.2, frameon=False)
         ax.set_xscale("log")
         low, high = table["gmacs"].min(), table["gmacs"].max()
-        ax.set_xlim(low / 2.5, high * 2.5)
+        ax.set_xlim(low / 2, high * 6)  # room on the right for the labels
         accuracy = table["test_accuracy"] * 100
-        ax.set_ylim(max(0, accuracy.min() - 8), min(101, accuracy.max() + 5))
-        ax.legend(loc="lower right", fontsize=8, labelspacing=1.6, borderpad=1.0, framealpha=0.8)
+        ax.set_ylim(max(0, accuracy.min() - 8), min(102, accuracy.max() + 5))
     epochs = ", ".join(sorted({str(_int(e)) for e in table["epochs"]})) if len(table) else "?"
     datasets = ", ".join(sorted(table["dataset"].unique())) if len(table) else ""
-    ax.set_title(f"Test accuracy against cost on {datasets} ({epochs} epochs); bubble area: parameters")
+    ax.set_title(f"Test accuracy against cost on {datasets} (epochs: {epochs}); bubble area: parameters")
     ax.set_xlabel("GMACs per image at the input size used (log scale)")
     ax.set_ylabel("test accuracy (%)")
     ax.grid(True, which="both", alpha=0.3)

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import keras
-import numpy as np
 import pandas as pd
 
 from keras_classics._validate import bad_argument
 from keras_classics.layers.lrn import LocalResponseNormalization
+from keras_classics.layers.rbf import EuclideanRBF
 
 COLUMNS = {
     "name": "layer name; a nested model's layers are 'outer/inner'",
@@ -285,6 +285,10 @@ def _window(op):
     if isinstance(op, LOCAL_POOLING):
         rank = len(op.pool_size)
         return op.pool_size, _tuple(op.strides or op.pool_size, rank), (1,) * rank, False
+    if _custom_convolution(op):
+        kernel = _tuple(op.kernel_size, 1)
+        rank = len(kernel)
+        return kernel, _tuple(op.strides, rank), _tuple(getattr(op, "dilation_rate", 1), rank), False
     return None
 
 
@@ -405,6 +409,10 @@ def _arithmetic(op, inputs, outputs) -> Arithmetic:
     if isinstance(op, LocalResponseNormalization):
         # square (1), window sum (size - 1), alpha * s + k (2), power (1), divide (1)
         return Arithmetic(flops_other=(op.size + 4) * elements)
+    if isinstance(op, EuclideanRBF):
+        # the x . w products of |x - w|^2 = |x|^2 - 2 x.w + |w|^2; the squares and sums are other FLOPs
+        features = inputs[0].shape[-1]
+        return Arithmetic(macs=elements * features, flops_other=2 * features * math.prod(inputs[0].shape[1:-1]) + 3 * elements)
     if isinstance(op, MERGES):
         return Arithmetic(flops_other=(len(inputs) - 1) * elements)
     if isinstance(op, L.Average):
@@ -416,7 +424,20 @@ def _arithmetic(op, inputs, outputs) -> Arithmetic:
     if isinstance(op, UPSAMPLING):
         nearest = getattr(op, "interpolation", "nearest") == "nearest"
         return Arithmetic(note="" if nearest else f"{op.interpolation} interpolation arithmetic not counted")
+    if _custom_convolution(op):
+        macs = _spatial_elements(out, getattr(op, "data_format", None)) * math.prod(op.kernel.shape)
+        arithmetic = _with_bias_and_activation(op, macs, elements)
+        arithmetic.note = f"{type(op).__name__}: counted as a convolution (kernel_size, strides and a kernel weight)"
+        return arithmetic
     return Arithmetic(note=f"{type(op).__name__}: layer type unknown to keras_classics.cost, arithmetic not counted")
+
+
+def _custom_convolution(op):
+    """A custom layer shaped like a convolution (LeNet's PartialConv2D): each kernel weight is used once per output position."""
+    return (
+        isinstance(op, L.Layer) and hasattr(op, "kernel_size") and hasattr(op, "strides")
+        and hasattr(getattr(op, "kernel", None), "shape") and len(getattr(op, "kernel").shape) >= len(_tuple(op.kernel_size, 1))
+    )
 
 
 def _op_arithmetic(op, inputs, elements):

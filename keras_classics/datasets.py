@@ -42,7 +42,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -129,7 +129,7 @@ _KERAS_DATASETS = {
     "mnist": ("mnist", [str(d) for d in range(10)]),
     "fashion_mnist": ("fashion_mnist", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
     "cifar10": ("cifar10", ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]),
-    "cifar100": ("cifar100", None),
+    "cifar100": ("cifar100", [str(c) for c in range(100)]),  # fine labels
 }
 
 
@@ -161,8 +161,6 @@ def _keras_dataset(name, data_dir):
         raise bad_argument("name", name, f"a dataset keras.datasets can load (it failed: {str(err).splitlines()[0][:200]}; "
                            f"without internet, place its files in {where})") from None
     y_train, y_test = np.asarray(y_train).reshape(-1).astype("int64"), np.asarray(y_test).reshape(-1).astype("int64")
-    if class_names is None:
-        class_names = [str(c) for c in range(int(max(y_train.max(), y_test.max())) + 1)]
     return _Source(class_names, (x_train, y_train), (x_test, y_test))
 
 

@@ -45,7 +45,7 @@ def gradients(model, x, seed=0):
     """Gradients of a random projection of every output w.r.t. every trainable variable, as NumPy."""
     rng = np.random.default_rng(seed)
     shapes = [tuple(o.shape[1:]) for o in model.outputs]
-    projections = [rng.normal(size=(x.shape[0],) + s).astype("float32") for s in shapes]
+    projections = [keras.ops.convert_to_tensor(rng.normal(size=(x.shape[0],) + s).astype("float32")) for s in shapes]
 
     def loss_of(outputs):
         return sum(keras.ops.sum(o * p) for o, p in zip(as_list(outputs), projections))

@@ -6,15 +6,20 @@ import runpy
 from pathlib import Path
 
 import keras
-import numpy as np
 import pytest
 
 import keras_classics as kc
 from keras_classics import cost
-from keras_classics.cli import main as cli_main
+from keras_classics.cli import build_parser
 
 L = keras.layers
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*argv):
+    """Run a subcommand as ``keras-classics`` does, without the process around it."""
+    args = build_parser().parse_args(list(argv))
+    return args.run(args)
 
 
 def row_of(layer, input_shape):
@@ -208,6 +213,25 @@ def test_unknown_layer_is_a_zero_row_with_a_note():
     assert not frame.isna().to_numpy().any()
 
 
+def test_custom_convolution_is_counted_by_its_kernel():
+    """A custom layer with kernel_size, strides and a kernel weight (as LeNet's PartialConv2D)."""
+
+    class SparseConv(L.Layer):
+        kernel_size, strides = (5, 5), (1, 1)
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(5, 5, 10), name="kernel")  # 10 connected map pairs
+
+        def call(self, x):
+            return keras.ops.conv(x, keras.ops.ones((5, 5, x.shape[-1], 4)))
+
+    x = keras.Input((14, 14, 6))
+    frame = kc.profile(keras.Model(x, SparseConv(name="c3")(x)))
+    row = frame.iloc[1]
+    assert (row["output_shape"], row["params"], row["macs"]) == ((10, 10, 4), 250, 10 * 10 * 250)
+    assert row["receptive_field"] == 5 and "counted as a convolution" in row["note"]
+
+
 def test_keras_ops_in_the_graph():
     x = keras.Input((4, 4, 3))
     y = keras.ops.relu(x + 3.0) * (1.0 / 6.0)
@@ -231,6 +255,7 @@ def test_open_input_size_needs_input_shape():
         kc.profile(L.Conv2D(4, 3))
 
 
+@pytest.mark.slow  # 2-4 s under TensorFlow and torch; a minute under JAX, which compiles each initializer shape
 def test_keras_applications_mobilenet_v2_matches_torchvision():
     """Depthwise convolutions, ZeroPadding, ReLU6, Add: torchvision's mobilenet_v2 is 0.301 GMACs."""
     model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
@@ -244,21 +269,24 @@ def test_keras_applications_mobilenet_v2_matches_torchvision():
 def test_table_text_and_cli(tmp_path, capsys):
     model = stack((8, 8, 3), L.Conv2D(4, 3, name="conv"))
     text = cost.format_table(kc.profile(model))
-    assert "conv" in text and "MACs: 5,184" in text
+    assert "conv" in text and "MACs: 3,888" in text
     path = tmp_path / "tiny.keras"
     model.save(path)
     csv = tmp_path / "tiny.csv"
-    assert cli_main(["summary", str(path), "--csv", str(csv)]) == 0
-    assert "MACs: 5,184 (0.000 G" in capsys.readouterr().out
+    assert cli("summary", str(path), "--csv", str(csv)) == 0
+    assert "MACs: 3,888 (0.000 G" in capsys.readouterr().out
     import pandas as pd
 
     assert pd.read_csv(csv)["macs"].sum() == 6 * 6 * 4 * 27
-    assert cli_main(["summary", "vgg11", "--input-size", "32"]) == 0
+    assert cli("summary", "vgg11", "--input-size", "32") == 0
     out = capsys.readouterr().out
     assert "vgg11: input 32x32x3" in out and "block5_pool" in out
-    assert cli_main(["summary", "no_such_model"]) == 2
-    assert cli_main(["summary", str(tmp_path / "missing.keras")]) == 2
-    assert "MODEL" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="name.*no_such_model"):
+        cli("summary", "no_such_model")
+    with pytest.raises(ValueError, match="MODEL.*missing.keras"):
+        cli("summary", str(tmp_path / "missing.keras"))
+    with pytest.raises(ValueError, match="input-size"):
+        cli("summary", "vgg11", "--input-size", "0")
 
 
 def test_models_table_has_measured_gmacs(monkeypatch):
@@ -274,6 +302,13 @@ def test_models_table_has_measured_gmacs(monkeypatch):
 
 # --- every registry model against torchvision ------------------------------------------------------
 
+# Rows of models.csv whose gmacs_224 is torchvision's figure for a slightly different network,
+# with the MACs that difference accounts for, by hand.
+# ResNet-50 v1 strides in the first 1x1 of conv3_1, conv4_1, conv5_1; torchvision's v1.5 strides in the
+# 3x3 after it, so its 1x1 reduction runs at 4x the positions: 3/4 of 56*56*256*128 (= 28*28*512*256
+# = 14*14*1024*512) more MACs in each of the three blocks.
+DEPARTURES = {"resnet50": 3 * (56 * 56 * 256 * 128) * 3 // 4}
+
 WITH_GMACS = [n for n in kc.list_models() if kc.model_info(n).reference is not None and kc.model_info(n).reference.gmacs is not None]
 
 
@@ -283,5 +318,5 @@ def test_gmacs_within_one_percent_of_torchvision(name):
     """At the canonical configuration and input size (InceptionV3: 299): build only, no forward pass."""
     info = kc.model_info(name)
     model = info.build()
-    gmacs = cost.total_macs(model) / 1e9
+    gmacs = (cost.total_macs(model) + DEPARTURES.get(name, 0)) / 1e9
     assert math.isclose(gmacs, info.reference.gmacs, rel_tol=0.01), f"{name}: {gmacs:.4f} GMACs, reference {info.reference.gmacs}"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import keras_classics as kc
-from conftest import as_list, gradients, sample_input, small_size, to_numpy
+from conftest import gradients, sample_input, small_size, to_numpy
 
 CLASSES = 3
 MODELS = kc.list_models()

@@ -39,7 +39,7 @@ def build_parser():
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = [*(sys.argv[1:] if argv is None else argv)]
     _preparse_backend(argv)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -36,25 +36,37 @@ def require(fmt: str, onnx_exporter: str = "tf2onnx") -> None:
 
 def run_artifact(fmt: str, path: str, x: np.ndarray) -> list[np.ndarray]:
     """The outputs of the artifact at ``path`` on the batch ``x``, as a list of arrays."""
-    return {"keras": _run_keras, "saved_model": _run_saved_model, "tflite": _run_tflite, "onnx": _run_onnx}[fmt](path, x)
+    return load_artifact(fmt, path)(x)
 
 
-def _run_keras(path, x):
+def load_artifact(fmt: str, path: str, num_threads: int | None = None):
+    """Load the artifact once; returns ``predict(x) -> list of arrays`` (for timing, call it repeatedly)."""
+    return {"keras": _load_keras, "saved_model": _load_saved_model, "tflite": _load_tflite, "onnx": _load_onnx}[fmt](path, num_threads)
+
+
+def _as_list(outputs):
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def _load_keras(path, num_threads):
     import keras
 
-    outputs = keras.saving.load_model(path)(x, training=False)
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return [np.asarray(keras.ops.convert_to_numpy(o)) for o in outputs]
+    model = keras.saving.load_model(path)
+    return lambda x: [np.asarray(keras.ops.convert_to_numpy(o)) for o in _as_list(model(x, training=False))]
 
 
-def _run_saved_model(path, x):
+def _load_saved_model(path, num_threads):
     import tensorflow as tf
 
-    outputs = tf.saved_model.load(path).serve(tf.constant(x))
-    if isinstance(outputs, dict):
-        outputs = [outputs[key] for key in sorted(outputs)]
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return [np.asarray(o) for o in outputs]
+    loaded = tf.saved_model.load(path)  # the closure keeps it alive: .serve needs its variables
+
+    def predict(x):
+        outputs = loaded.serve(tf.constant(x))
+        if isinstance(outputs, dict):
+            outputs = [outputs[key] for key in sorted(outputs)]
+        return [np.asarray(o) for o in _as_list(outputs)]
+
+    return predict
 
 
 def tflite_interpreter(path, num_threads=None):
@@ -67,14 +79,21 @@ def tflite_interpreter(path, num_threads=None):
     return Interpreter(model_path=path, num_threads=num_threads)
 
 
-def _run_tflite(path, x):
-    interpreter = tflite_interpreter(path)
+def _load_tflite(path, num_threads):
+    interpreter = tflite_interpreter(path, num_threads)
     [given] = interpreter.get_input_details()
-    interpreter.resize_tensor_input(given["index"], list(x.shape), strict=False)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(given["index"], x.astype(given["dtype"]))
-    interpreter.invoke()
-    return [np.array(interpreter.get_tensor(d["index"])) for d in interpreter.get_output_details()]
+    shape = [None]
+
+    def predict(x):
+        if shape[0] != x.shape:  # resize (and reallocate) only when the batch shape changes
+            interpreter.resize_tensor_input(given["index"], list(x.shape), strict=False)
+            interpreter.allocate_tensors()
+            shape[0] = x.shape
+        interpreter.set_tensor(given["index"], x.astype(given["dtype"]))
+        interpreter.invoke()
+        return [np.array(interpreter.get_tensor(d["index"])) for d in interpreter.get_output_details()]
+
+    return predict
 
 
 def onnx_session(path, num_threads=None):
@@ -87,9 +106,10 @@ def onnx_session(path, num_threads=None):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def _run_onnx(path, x):
-    session = onnx_session(path)
-    return session.run(None, {session.get_inputs()[0].name: x})
+def _load_onnx(path, num_threads):
+    session = onnx_session(path, num_threads)
+    name = session.get_inputs()[0].name
+    return lambda x: session.run(None, {name: x})
 
 
 def agreement(expected: np.ndarray, got: np.ndarray) -> tuple[float, float]:

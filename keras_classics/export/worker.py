@@ -1,8 +1,8 @@
 """The TensorFlow-backend side of an export: ``KERAS_BACKEND=tensorflow python -m keras_classics.export.worker SPEC.json``.
 
 Used for the formats the calling backend cannot write itself (see
-``writers.NATIVE``). ``SPEC.json`` names the staged ``.keras`` file, the
-representative data (``.npy``, or null) and the artifacts to write:
+``writers.NATIVE``). ``SPEC.json`` names the staged ``.keras`` file, one sample
+input and the representative data (``.npy``; the latter may be null) and the artifacts to write:
 ``[{"format": ..., "path": ..., "quantize": ...}, ...]``. Verification stays in
 the calling process, against its own Keras outputs.
 """
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     import keras_classics  # noqa: F401  (registers the custom layers before loading)
     from keras_classics.export import writers
 
-    model = writers.inference_model(keras.saving.load_model(spec["model"]))
+    model = writers.inference_model(keras.saving.load_model(spec["model"]), np.load(spec["sample"]))
     representative = np.load(spec["representative"]) if spec.get("representative") else None
     for artifact in spec["artifacts"]:
         fmt, path = artifact["format"], artifact["path"]

@@ -27,12 +27,16 @@ NATIVE = {
 CALIBRATION_SAMPLES = 100  # at most this many representative samples calibrate int8
 
 
-def inference_model(model):
-    """``model`` with its main output only (``outputs[0]``): auxiliary heads are training-time only."""
+def inference_model(model, sample):
+    """``model`` with its main output only (``outputs[0]``): auxiliary heads are training-time only.
+
+    The model is called once on ``sample`` (Keras exports only models that have been called).
+    """
     outputs = getattr(model, "outputs", None)
     if outputs and len(outputs) > 1:
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a list would change the signature
-        return keras.Model(inputs, outputs[0], name=model.name)
+        model = keras.Model(inputs, outputs[0], name=model.name)
+    model(sample, training=False)
     return model
 
 
@@ -104,8 +108,8 @@ def quantize_onnx(source, target, quantize, representative=None):
     """Write ``source`` (a float32 ONNX file) quantized to ``target`` with ONNX Runtime's tools.
 
     ``"float16"``: weights and activations in float16, float32 input and output;
-    ``"dynamic"``: int8 weights, activations quantized on the fly;
-    ``"int8"``: int8 weights and activations (QDQ), calibrated on ``representative``.
+    ``"dynamic"``: int8 weights per output channel, activations quantized on the fly;
+    ``"int8"``: int8 weights (per channel) and activations (QDQ), calibrated on ``representative``.
     """
     import onnx
     import onnxruntime as ort
@@ -119,7 +123,7 @@ def quantize_onnx(source, target, quantize, representative=None):
 
     with _quiet():
         if quantize == "dynamic":
-            quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+            quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=True)
             return
         input_name = ort.InferenceSession(source, providers=["CPUExecutionProvider"]).get_inputs()[0].name
 
@@ -130,7 +134,7 @@ def quantize_onnx(source, target, quantize, representative=None):
             def get_next(self):
                 return next(self.batches, None)
 
-        quantize_static(source, target, Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+        quantize_static(source, target, Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, per_channel=True)
 
 
 @contextlib.contextmanager

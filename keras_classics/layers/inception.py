@@ -1,4 +1,4 @@
-"""The Inception module and the auxiliary classifier, shared by GoogLeNet, BN-Inception and Inception v3.
+"""The Inception module, the auxiliary classifier and its loss weights, shared by GoogLeNet, BN-Inception and Inception v3.
 
 One :func:`inception_module` builds every module of the three networks from
 data: a tuple of *towers* (chains of convolutions) plus a pooling branch, all
@@ -135,6 +135,17 @@ def auxiliary_classifier(
         x = keras.layers.GlobalAveragePooling2D(name=f"{name}_avg_pool")(x)
     names = [f"{name}_fc{i}" for i in range(1, len(hidden_units) + 1)] + [name]
     return dense_head(x, hidden_units, classes, classifier_activation, dropout=dropout, act=act, names=names, flatten=False)
+
+
+AUX_LOSS_WEIGHT = 0.3  # GoogLeNet, Section 5: "the losses of the auxiliary classifiers were weighted by 0.3"
+
+
+def aux_loss_weights(model, weight=AUX_LOSS_WEIGHT):
+    """Loss weights by output name: 1 for the main output, ``weight`` (0.3, as GoogLeNet's
+    paper) for each auxiliary one. For ``model.compile(loss=..., loss_weights=aux_loss_weights(model))``.
+    A model without auxiliary outputs gets ``{main: 1.0}``."""
+    names = list(model.output_names)
+    return {out: (1.0 if i == 0 else float(weight)) for i, out in enumerate(names)}
 
 
 def ceil_max_pool(x, *, name):

@@ -17,7 +17,8 @@ papers and the libraries is written down once, in :class:`ResidualConfig`:
   count changes (identity, subsampled if needed, elsewhere); ``"C"`` a projection
   in every block; ``None`` no shortcut at all (the paper's plain network).
 - optionally, the last BN of each branch starts with gamma = 0 (Goyal et al.
-  2017), so every block starts as the identity.
+  2017; in v2, whose branch ends in a convolution, that convolution's kernel
+  starts at zero), so every block starts as its shortcut.
 
 Layer names follow keras.applications: ``conv2_block1_1_conv``, ``_1_bn``,
 ``_1_relu``, ``_0_conv`` (the projection), ``_add`` / ``_out``.
@@ -82,7 +83,8 @@ class ResidualConfig:
         bottleneck_width: channels of that 3x3 in a block of 64 filters (the
             first stage), scaled with the filters in later stages: 64 for
             ResNet-50, C x d = 128 for ResNeXt-50 32x4d, 256 for ResNeXt-101 32x8d.
-        zero_init_last: the last BN of each branch starts with gamma = 0.
+        zero_init_last: the last BN of each branch starts with gamma = 0 (v2: the
+            last convolution's kernel starts at zero).
     """
 
     norm: Optional[Callable]
@@ -107,6 +109,11 @@ class ResidualConfig:
         if self.zero_init_last and self.norm is not None:
             return resolve_norm(self.norm, gamma_initializer="zeros")
         return self.norm
+
+    @property
+    def last_kernel_initializer(self):
+        """v2's branch ends in a convolution, not a BN: with ``zero_init_last`` its kernel starts at zero."""
+        return "zeros" if self.preact and self.zero_init_last else "glorot_uniform"
 
 
 def norm_act(x, *, norm, act, name):
@@ -171,7 +178,8 @@ def residual_block(x, filters, stride, *, branch, config, name):
     def conv(y, width, kernel, conv_stride, *, index, groups=1, last=False):
         return conv_norm_act(
             y, width, kernel, conv_stride, padding=kernel // 2, groups=groups, use_bias=config.conv_bias,
-            norm=config.last_norm if last else config.norm, act=None if last else config.act, name=f"{name}_{index}",
+            norm=config.last_norm if last else config.norm, act=None if last else config.act,
+            kernel_initializer=config.last_kernel_initializer if last else "glorot_uniform", name=f"{name}_{index}",
         )
 
     residual = branch(pre, filters, stride, config, conv)

@@ -68,11 +68,11 @@ def model_input(input_tensor, input_shape, *, default_size, min_size, channels=3
     else:
         shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
         argument = "input_shape"
-    if not isinstance(shape, tuple) or len(shape) != 3 or not all(d is None or (isinstance(d, int) and d > 0) for d in shape):
+    if not isinstance(shape, tuple) or len(shape) != 3 or not all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in shape):
         raise bad_argument(argument, shape, "a tuple (height, width, channels) of positive integers (height and width may be None)")
     height, width, chans = shape if channels_last else (shape[1], shape[2], shape[0])
-    if chans is None:
-        raise bad_argument(argument, shape, "a known channel count")
+    if not chans:
+        raise bad_argument(argument, shape, "a known channel count of at least 1")
     if weights == "imagenet" and chans != 3:
         raise bad_argument(argument, shape, "3 channels with weights='imagenet' (the ImageNet weights were trained on RGB)")
     for label, size in (("height", height), ("width", width)):

@@ -19,6 +19,7 @@ from keras_classics.layers.activation import activation as resolve_activation
 from keras_classics.layers.conv import conv_norm_act
 from keras_classics.layers.heads import global_pool
 from keras_classics.layers.inception import Conv, Split, auxiliary_classifier, ceil_max_pool, inception_module
+from keras_classics.layers.inception import aux_loss_weights  # noqa: F401  (public here: keras_classics.aux_loss_weights)
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.norm import norm as resolve_norm
 from keras_classics.models.base import check_arguments, finish, model_input
@@ -45,8 +46,6 @@ INCEPTION_V3_PAPER = Paper(
     year=2016,
     url="https://arxiv.org/abs/1512.00567",
 )
-
-AUX_LOSS_WEIGHT = 0.3  # GoogLeNet, Section 5: "their loss is added to the total loss with a discount weight"
 
 # GoogLeNet, Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj; "M" a 3x3/2 max pooling
 # (2x2/2 before 5a, as torchvision). Auxiliary classifiers after 4a and 4d.
@@ -121,14 +120,6 @@ INCEPTION_V3_TABLE = {
     "mixed10": _v3_8x8(),
 }
 V3_AUX_AFTER = "mixed7"
-
-
-def aux_loss_weights(model, weight=AUX_LOSS_WEIGHT):
-    """Loss weights by output name: 1 for the main output, ``weight`` (0.3, as GoogLeNet's
-    paper) for each auxiliary one. For ``model.compile(loss=..., loss_weights=aux_loss_weights(model))``.
-    A model without auxiliary outputs gets ``{main: 1.0}``."""
-    names = list(model.output_names)
-    return {out: (1.0 if i == 0 else float(weight)) for i, out in enumerate(names)}
 
 
 def _norm_factory(norm, *, epsilon, scale=True):
@@ -211,7 +202,7 @@ def GoogLeNet(
     pooling (the same at 224x224; any input size works); the max poolings use
     ceil mode as Caffe and torchvision, and the one before 5a is 2x2/2 as
     torchvision; the auxiliary heads' 5x5/3 pooling falls back to ``same``
-    padding on inputs too small for it (below 80x80); weight init is Keras's
+    padding on inputs too small for it (below 79x79); weight init is Keras's
     default.
     """
     check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)

@@ -26,8 +26,8 @@ RESNET_V2_PAPER = Paper("Identity Mappings in Deep Residual Networks", "K. He, X
 RESNEXT_PAPER = Paper("Aggregated Residual Transformations for Deep Neural Networks", "S. Xie, R. Girshick, P. Dollar, Z. Tu, K. He", "CVPR", 2017, "https://arxiv.org/abs/1611.05431")
 
 # No layer here needs a minimum: every convolution and pooling is padded, so even a
-# 1x1 input keeps a 1x1 map to the end (a 32x32 input is the smallest whose last stage sees more than one pixel
-# before its stride).
+# 1x1 input keeps a 1x1 map to the end (32x32 is the smallest input whose last stage
+# sees more than one pixel before its stride, keras.applications' minimum).
 MIN_SIZE = 1
 
 
@@ -150,7 +150,8 @@ def resnet(
         groups, bottleneck_width: ResNeXt's cardinality and the width of the
             bottleneck 3x3 in the first stage (``groups`` must divide it).
         zero_init_last: start each branch's last BN with gamma = 0 (Goyal et al.
-            2017, "Accurate, Large Minibatch SGD"); v1 and v1.5 only.
+            2017, "Accurate, Large Minibatch SGD"); in v2, whose branch ends in a
+            convolution, that convolution's kernel starts at zero instead.
         norm, activation: the normalization and activation (names or factories).
 
     Departures from the papers: the ImageNet nets at ``"v1"`` follow the released
@@ -187,7 +188,10 @@ def resnet(
     # v2 has no norm or activation after the stem convolution: each block starts with them
     stem_norm, stem_act = (None, None) if config.preact else (config.norm, config.act)
     x = spec.stem(image, norm=stem_norm, act=stem_act, conv_bias=config.conv_bias)
-    for stage, (filters, blocks, stride) in enumerate(zip(spec.stage_widths, spec.stage_depths, spec.stage_strides)):
+    strides = spec.stage_strides
+    if wiring.stride_block == -1:  # v2 takes the stride that enters stage i + 1 at the end of stage i
+        strides = strides[1:] + (1,)
+    for stage, (filters, blocks, stride) in enumerate(zip(spec.stage_widths, spec.stage_depths, strides)):
         # ImageNet, v1: 56x56x64 -> 56x56x256 -> 28x28x512 -> 14x14x1024 -> 7x7x2048 (bottleneck)
         x = residual_stage(
             x, filters, blocks, stride, branch=spec.branch, config=config, name=f"conv{stage + 2}",
@@ -311,8 +315,6 @@ REGISTRY = {
     "resnet101_torchvision": (ResNet101, RESNET_PAPER, ("resnet101", "v1.5"), {"version": "v1.5"}, "torchvision's ResNet-101 (v1.5)"),
     "resnet152_torchvision": (ResNet152, RESNET_PAPER, ("resnet152", "v1.5"), {"version": "v1.5"}, "torchvision's ResNet-152 (v1.5)"),
     "resnet50_v2": (ResNet50V2, RESNET_V2_PAPER, "resnet50_v2", {}, "keras.applications.ResNet50V2 (pre-activation)"),
-    "resnet101_v2": (ResNet101V2, RESNET_V2_PAPER, None, {}, "keras.applications.ResNet101V2 (pre-activation)"),
-    "resnet152_v2": (ResNet152V2, RESNET_V2_PAPER, None, {}, "keras.applications.ResNet152V2 (pre-activation)"),
     "resnext50_32x4d": (ResNeXt50_32x4d, RESNEXT_PAPER, "resnext50_32x4d", {}, "torchvision's ResNeXt-50 32x4d"),
     "resnext101_32x8d": (ResNeXt101_32x8d, RESNEXT_PAPER, "resnext101_32x8d", {}, "torchvision's ResNeXt-101 32x8d"),
     "resnet20_cifar": (ResNet20, RESNET_PAPER, "resnet20_cifar", {}, "CIFAR-10 ResNet-20, option A"),
@@ -320,14 +322,15 @@ REGISTRY = {
     "resnet44_cifar": (ResNet44, RESNET_PAPER, "resnet44_cifar", {}, "CIFAR-10 ResNet-44, option A"),
     "resnet56_cifar": (ResNet56, RESNET_PAPER, "resnet56_cifar", {}, "CIFAR-10 ResNet-56, option A"),
     "resnet110_cifar": (ResNet110, RESNET_PAPER, "resnet110_cifar", {}, "CIFAR-10 ResNet-110, option A"),
-    # plain counterparts (the paper's Fig. 4 / Fig. 6 degradation experiment): no reference row
+    # plain counterparts (the paper's Fig. 4 / Fig. 6 degradation experiment): no reference row.
+    # ResNet101V2/152V2 and plain-110 are builders only (ResNet101V2(), ResNet110(shortcut=None)):
+    # no reference row, and the registry harness builds every entry several times.
     "resnet18_plain": (ResNet18, RESNET_PAPER, None, {"shortcut": None}, "ResNet-18 without shortcuts"),
     "resnet34_plain": (ResNet34, RESNET_PAPER, None, {"shortcut": None}, "ResNet-34 without shortcuts (the paper's plain-34)"),
     "resnet20_cifar_plain": (ResNet20, RESNET_PAPER, None, {"shortcut": None}, "plain-20 (CIFAR)"),
     "resnet32_cifar_plain": (ResNet32, RESNET_PAPER, None, {"shortcut": None}, "plain-32 (CIFAR)"),
     "resnet44_cifar_plain": (ResNet44, RESNET_PAPER, None, {"shortcut": None}, "plain-44 (CIFAR)"),
     "resnet56_cifar_plain": (ResNet56, RESNET_PAPER, None, {"shortcut": None}, "plain-56 (CIFAR)"),
-    "resnet110_cifar_plain": (ResNet110, RESNET_PAPER, None, {"shortcut": None}, "plain-110 (CIFAR)"),
 }
 
 for _key, (_builder, _paper, _reference, _defaults, _description) in REGISTRY.items():

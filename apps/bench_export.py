@@ -1,0 +1,94 @@
+"""Size on disk and batch-1 latency of each export format, for LeNet-5, VGG16 and ResNet50.
+
+    KERAS_BACKEND=tensorflow python apps/bench_export.py [--models lenet5,vgg16,resnet50] [--repeats 20]
+
+Each model (registry defaults: canonical input size, random weights) is exported
+with :func:`keras_classics.export` (so every artifact is verified first), then
+each artifact is loaded once in its runtime and timed on one image: the median
+of ``--repeats`` calls after ``--warmup`` calls. "keras" is the Keras model
+itself on the current backend (``predict_on_batch``). Writes
+``<out>/bench_export.csv`` and ``.md`` and prints the markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+
+import keras_classics as kc
+from keras_classics.export import runtimes
+from keras_classics.tables import to_markdown
+
+FORMATS = ("keras", "saved_model", "tflite", "onnx")
+
+
+def median_ms(predict, x, warmup, repeats):
+    for _ in range(warmup):
+        predict(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict(x)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def bench_model(name, workdir, warmup, repeats, threads):
+    model = kc.get_model(name)
+    report = kc.export(model, formats=FORMATS, out_dir=os.path.join(workdir, name), overwrite=True)
+    x = np.random.default_rng(0).uniform(-1, 1, size=(1, *model.inputs[0].shape[1:])).astype("float32")
+    rows = []
+    for artifact in report:
+        if artifact.format == "keras":
+            predict, runtime = model.predict_on_batch, f"Keras predict_on_batch ({keras.backend.backend()})"
+        else:
+            predict = runtimes.load_artifact(artifact.format, artifact.path, num_threads=threads)
+            runtime = {"saved_model": "TensorFlow", "tflite": "LiteRT interpreter", "onnx": "ONNX Runtime (CPU)"}[artifact.format]
+        rows.append(
+            {
+                "model": name,
+                "params": model.count_params(),
+                "input": "x".join(map(str, x.shape[1:])),
+                "format": artifact.format,
+                "runtime": runtime,
+                "size_mb": round(artifact.size_bytes / 2**20, 2),
+                "latency_ms_median": round(median_ms(predict, x, warmup, repeats), 2),
+                "max_abs_diff": float(f"{artifact.max_abs_diff:.2g}"),
+                "written_via": artifact.via,
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=None, help="comma-separated registry names (default: LeNet-5, vgg16, resnet50)")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="intra-op threads for LiteRT and ONNX Runtime (default: theirs)")
+    parser.add_argument("--out", default="saved_models", help="folder for bench_export.csv and .md")
+    args = parser.parse_args(argv)
+    names = args.models.split(",") if args.models else [*kc.list_models("lenet*")[:1], "vgg16", "resnet50"]
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in names:
+            rows += bench_model(name, workdir, args.warmup, args.repeats, args.threads)
+    table = pd.DataFrame(rows)
+    os.makedirs(args.out, exist_ok=True)
+    table.to_csv(os.path.join(args.out, "bench_export.csv"), index=False)
+    markdown = to_markdown(table)
+    with open(os.path.join(args.out, "bench_export.md"), "w", encoding="utf-8") as handle:
+        handle.write(f"Backend {keras.backend.backend()}, {os.cpu_count()} CPU cores, batch 1, median of {args.repeats}.\n\n{markdown}\n")
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
