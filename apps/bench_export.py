@@ -6,7 +6,8 @@ Each model (registry defaults: canonical input size, random weights) is exported
 with :func:`keras_classics.export` (so every artifact is verified first), then
 each artifact is loaded once in its runtime and timed on one image: the median
 of ``--repeats`` calls after ``--warmup`` calls. "keras" is the Keras model
-itself on the current backend (``predict_on_batch``). Writes
+itself on the current backend (``predict_on_batch``); ``latency_vs_keras`` is
+each format's median over the Keras one, measured in the same run. Writes
 ``<out>/bench_export.csv`` and ``.md`` and prints the markdown table.
 """
 
@@ -65,6 +66,9 @@ def bench_model(name, workdir, warmup, repeats, threads):
             }
         )
         print(rows[-1], flush=True)
+    keras_ms = rows[0]["latency_ms_median"]  # the "keras" row comes first
+    for row in rows:
+        row["latency_vs_keras"] = round(row["latency_ms_median"] / keras_ms, 3) if keras_ms else float("nan")
     return rows
 
 

@@ -4,13 +4,19 @@
 
 Too slow for the test suite (VGG19 alone writes four 550 MB artifacts): run it
 by hand. Prints one line per model and format (max |diff| against Keras, top-1
-agreement, how it was written) and writes ``<out>/export_registry.csv``.
+agreement, size, how it was written) and rewrites the CSV after every model
+(default ``results/export_registry_<backend>.csv``), so an interrupted run
+resumes where it stopped: models already in the CSV are skipped unless
+``--force``. The artifacts go to a temporary folder and are deleted; the
+figures are the finding.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import sys
 import tempfile
 import time
 
@@ -18,38 +24,59 @@ import keras
 import pandas as pd
 
 import keras_classics as kc
+from keras_classics._validate import bad_argument
 from keras_classics.export import ExportError
 
+COLUMNS = ("model", "format", "passed", "max_abs_diff", "top1_agreement", "size_mb", "via", "seconds", "error")
 
-def main(argv=None):
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("patterns", nargs="?", default="*", help="comma-separated name patterns, e.g. 'alexnet,resnet*'")
     parser.add_argument("--formats", default="keras,saved_model,tflite,onnx")
-    parser.add_argument("--out", default="saved_models")
+    parser.add_argument("--out", help="results CSV (default: results/export_registry_<backend>.csv)")
+    parser.add_argument("--force", action="store_true", help="export models already in the CSV again")
     args = parser.parse_args(argv)
-    rows = []
-    names = sorted({name for pattern in args.patterns.split(",") for name in kc.list_models(pattern)})
-    for name in names:
+    out = args.out or os.path.join("results", f"export_registry_{keras.backend.backend()}.csv")
+    names = sorted({name for pattern in args.patterns.split(",") for name in kc.list_models(pattern.strip())})
+    if not names:
+        print(f"export_registry: error: {bad_argument('patterns', args.patterns, 'patterns matching registry names')}", file=sys.stderr)
+        return 2
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    table = pd.read_csv(out) if os.path.exists(out) else pd.DataFrame(columns=list(COLUMNS))
+    started = time.perf_counter()
+    for index, name in enumerate(names, 1):
+        if name in set(table["model"]) and not args.force:
+            print(f"[{index}/{len(names)}] {name}: in {out} already, skipped", flush=True)
+            continue
         start = time.perf_counter()
+        rows = []
         with tempfile.TemporaryDirectory() as workdir:
             try:
                 report = kc.export(name, formats=args.formats, out_dir=workdir)
                 artifacts, error = list(report), ""
             except ExportError as err:  # keep going: the failure is the finding
-                artifacts, error = [], str(err).splitlines()[0]
+                artifacts, error = [], " ".join(str(err).split())[:300]
         seconds = round(time.perf_counter() - start, 1)
         for artifact in artifacts:
             rows.append({"model": name, "format": artifact.format, "passed": artifact.passed, "max_abs_diff": artifact.max_abs_diff,
-                         "top1_agreement": artifact.top1_agreement, "size_mb": round(artifact.size_bytes / 2**20, 1), "via": artifact.via, "seconds": seconds})
+                         "top1_agreement": artifact.top1_agreement, "size_mb": round(artifact.size_bytes / 2**20, 1),
+                         "via": artifact.via, "seconds": seconds, "error": ""})
         if error:
-            rows.append({"model": name, "format": args.formats, "passed": False, "error": error, "seconds": seconds})
-        for row in rows[-max(1, len(artifacts)):]:
-            print(row, flush=True)
-    table = pd.DataFrame(rows)
-    os.makedirs(args.out, exist_ok=True)
-    table.to_csv(os.path.join(args.out, f"export_registry_{keras.backend.backend()}.csv"), index=False)
-    print(f"{int(table['passed'].sum())} of {len(table)} artifacts verified")
+            rows.append({"model": name, "format": args.formats, "passed": False, "seconds": seconds, "error": error})
+        for row in rows:
+            shown = ", ".join(f"{k} {row[k]}" for k in ("format", "passed", "max_abs_diff", "top1_agreement", "size_mb", "via", "error") if row.get(k) not in (None, ""))
+            print(f"[{index}/{len(names)}] {name}: {shown}", flush=True)
+        table = pd.concat([table[table["model"] != name], pd.DataFrame(rows)], ignore_index=True).reindex(columns=list(COLUMNS))
+        table.to_csv(out + ".tmp", index=False)
+        os.replace(out + ".tmp", out)
+        print(f"    {seconds:.0f} s; elapsed {time.perf_counter() - started:.0f} s", flush=True)
+        keras.backend.clear_session()
+        gc.collect()
+    passed = table["passed"].astype(str) == "True"
+    print(f"{int(passed.sum())} of {len(table)} artifacts verified; {out}")
+    return 0 if passed.all() else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -59,15 +59,21 @@ BACKEND_LIBRARY = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 # The default comparison: one network per family, in historical order.
 DEFAULT_MODELS = ("lenet5", "alexnet", "vgg11", "nin", "googlenet", "resnet18", "densenet121")
-DEFAULT_EPOCHS = 3  # about 13 minutes for the default set on an idle 2-core CPU (docs/compare.md)
+DEFAULT_EPOCHS = 3  # the default set in about 13 minutes on an idle 2-core CPU (docs/compare.md)
 # Each network runs at the smallest size it can take, but at least this (digits are 8x8).
 DEFAULT_INPUT_SIZE = 32
 DEFAULT_OUT = os.path.join("results", "compare.csv")
+# The shared recipe (docs/compare.md, "The recipe"): Adam with a short linear warm-up and a cosine decay,
+# batch-norm moving averages that settle within a few dozen steps.
+DEFAULT_LEARNING_RATE = 1e-3
+SCHEDULES = ("cosine", "constant")
+DEFAULT_WARMUP_EPOCHS = 1.0
+DEFAULT_BN_MOMENTUM = 0.9
 
 KEY = ("model", "backend", "dataset")
 COLUMNS = (
     "model", "backend", "dataset", "status", "error",
-    "input_size", "channels", "classes", "epochs", "batch_size", "optimizer", "seed",
+    "input_size", "channels", "classes", "epochs", "batch_size", "optimizer", "schedule", "bn_momentum", "seed",
     "params", "gmacs",
     "train_accuracy", "validation_accuracy", "test_accuracy", "validation_top5", "test_top5",
     "train_loss", "validation_loss", "test_loss",
@@ -100,6 +106,9 @@ class Plan:
     batch_size: int
     seed: int
     learning_rate: float
+    schedule: str
+    warmup_epochs: float
+    bn_momentum: float
     out: Path
     force: bool
     timeout: float | None
@@ -154,7 +163,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="comma-separated Keras backends, one worker process each (default: $KERAS_BACKEND or tensorflow)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for data split, weights and dropout (default: 0)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    parser.add_argument("--learning-rate", type=float, default=DEFAULT_LEARNING_RATE, help=f"Adam's peak learning rate (default: {DEFAULT_LEARNING_RATE:g})")
+    parser.add_argument(
+        "--schedule", choices=SCHEDULES, default="cosine",
+        help="learning rate after the warm-up: 'cosine' decays it to zero by the last step, 'constant' keeps it (default: cosine)",
+    )
+    parser.add_argument(
+        "--warmup-epochs", type=float, default=DEFAULT_WARMUP_EPOCHS, metavar="E",
+        help=f"linear warm-up from zero over the first E epochs, at most half the run; 0 for none (default: {DEFAULT_WARMUP_EPOCHS:g})",
+    )
+    parser.add_argument(
+        "--bn-momentum", type=float, default=DEFAULT_BN_MOMENTUM, metavar="M",
+        help=f"momentum of every batch-norm layer's moving averages (default: {DEFAULT_BN_MOMENTUM:g}; Keras's own is 0.99, "
+        "too slow to settle in a short run)",
+    )
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"results CSV; the plots go beside it (default: {DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="run models again even if their row is already in the CSV")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a model after this long (recorded as its error)")
@@ -173,6 +195,10 @@ def plan_from_args(args) -> Plan:
         raise bad_argument("--timeout", args.timeout, "a positive number of seconds")
     if not (args.learning_rate > 0 and math.isfinite(args.learning_rate)):
         raise bad_argument("--learning-rate", args.learning_rate, "a positive number")
+    if not (args.warmup_epochs >= 0 and math.isfinite(args.warmup_epochs)):
+        raise bad_argument("--warmup-epochs", args.warmup_epochs, "a number of epochs >= 0")
+    if not 0 <= args.bn_momentum < 1:
+        raise bad_argument("--bn-momentum", args.bn_momentum, "a number in [0, 1)")
     backends = resolve_backends(args.backends)
     selection = resolve_models(args.models, args.input_size)
     check_dataset(args.dataset)
@@ -180,7 +206,8 @@ def plan_from_args(args) -> Plan:
     jobs = [Job(name, size, backend) for backend in backends for name, size in selection]
     return Plan(
         jobs=jobs, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-        learning_rate=args.learning_rate, out=out, force=args.force, timeout=args.timeout, plots=not args.no_plots,
+        learning_rate=args.learning_rate, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
+        bn_momentum=args.bn_momentum, out=out, force=args.force, timeout=args.timeout, plots=not args.no_plots,
     )
 
 
@@ -356,11 +383,13 @@ def run_job(job: Job, plan: Plan):
     spec = {
         "model": job.model, "input_size": job.input_size, "dataset": plan.dataset, "epochs": plan.epochs,
         "batch_size": plan.batch_size, "seed": plan.seed, "learning_rate": plan.learning_rate,
+        "schedule": plan.schedule, "warmup_epochs": plan.warmup_epochs, "bn_momentum": plan.bn_momentum,
     }
     row = {
         "model": job.model, "backend": job.backend, "dataset": plan.dataset, "input_size": job.input_size,
         "epochs": plan.epochs, "batch_size": plan.batch_size, "seed": plan.seed,
-        "optimizer": f"adam(lr={plan.learning_rate:g})", "cpu_count": os.cpu_count(),
+        "optimizer": f"adam(lr={plan.learning_rate:g})", "schedule": f"{plan.schedule}, warm-up {plan.warmup_epochs:g} epochs",
+        "bn_momentum": plan.bn_momentum, "cpu_count": os.cpu_count(),
         "load_avg_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else math.nan,
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -439,7 +468,10 @@ def worker_main(argv) -> int:
     return code
 
 
-def measure(*, model, input_size, dataset, epochs, batch_size, seed, learning_rate, launched=None) -> dict:
+def measure(
+    *, model, input_size, dataset, epochs, batch_size, seed, learning_rate,
+    schedule="cosine", warmup_epochs=DEFAULT_WARMUP_EPOCHS, bn_momentum=DEFAULT_BN_MOMENTUM, launched=None,
+) -> dict:
     """Build, train, evaluate and time one registry model in this process; returns ``{"row", "history"}``.
 
     ``launched`` is the ``time.time()`` at which the parent started this process,
@@ -465,7 +497,10 @@ def measure(*, model, input_size, dataset, epochs, batch_size, seed, learning_ra
     row["keras_size_mb"] = keras_file_mb(net)  # before compile: config and weights, no optimizer state
     top5 = splits.num_classes > 5
     metrics = ["accuracy"] + ([keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5")] if top5 else [])
-    net.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=metrics)
+    set_bn_momentum(net, bn_momentum)
+    steps = math.ceil(splits.train_size / batch_size)
+    rate = learning_rate_schedule(learning_rate, schedule, warmup_epochs, epochs, steps)
+    net.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=metrics)
     row["params"] = int(net.count_params())
     row["gmacs"], note = _gmacs(net)
 
@@ -515,6 +550,33 @@ def build_single_output(info, input_shape, classes):
     if len(net.outputs) > 1:
         net = keras.Model(net.inputs, net.outputs[0], name=net.name)
     return net
+
+
+def set_bn_momentum(net, momentum) -> int:
+    """Set the moving-average momentum of every ``BatchNormalization`` layer in ``net`` (nested ones too); returns how many."""
+    def walk(model):
+        for layer in model.layers:
+            yield layer
+            if isinstance(layer, keras.Model):
+                yield from walk(layer)
+
+    layers = [layer for layer in walk(net) if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in layers:
+        layer.momentum = momentum
+    return len(layers)
+
+
+def learning_rate_schedule(peak, schedule, warmup_epochs, epochs, steps_per_epoch):
+    """Adam's learning rate: linear warm-up from 0 to ``peak`` (at most half the run), then cosine to 0 or constant."""
+    total = max(1, epochs * steps_per_epoch)
+    warmup = min(int(round(warmup_epochs * steps_per_epoch)), total // 2)
+    if schedule == "constant" and not warmup:
+        return peak
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup else peak, decay_steps=max(1, total - warmup),
+        alpha=1.0 if schedule == "constant" else 0.0,  # alpha=1: the decay ends where it starts, a constant
+        warmup_target=peak if warmup else None, warmup_steps=warmup,
+    )
 
 
 def _gmacs(net):
@@ -734,18 +796,15 @@ def plot_accuracy_vs_gmacs(table, path) -> None:
         area = lambda params: 30 + 2500 * np.asarray(params, dtype=float) / largest  # noqa: E731  (points^2)
         colours = dict(zip(sorted(table["backend"].unique()), plt.rcParams["axes.prop_cycle"].by_key()["color"]))
         several_datasets = table["dataset"].nunique() > 1
-        labelled = set()
+        labels = {}  # one label per (model, dataset), not per backend
         for backend, rows in table.groupby("backend"):
             sizes = area(rows["params"])
             ax.scatter(rows["gmacs"], rows["test_accuracy"] * 100, s=sizes, alpha=0.45,
                        color=colours[backend], edgecolors="black", linewidths=0.6)
             for size, (_, r) in zip(sizes, rows.iterrows()):
-                if (r["model"], r["dataset"]) in labelled:  # one label per model, not per backend
-                    continue
-                labelled.add((r["model"], r["dataset"]))
                 label = f"{r['model']} ({r['dataset']})" if several_datasets else r["model"]
-                ax.annotate(f"{label}\n{_millions(r['params'])}, {int(r['input_size'])}px", (r["gmacs"], r["test_accuracy"] * 100),
-                            xytext=(math.sqrt(size / math.pi) + 3, 0), textcoords="offset points", ha="left", va="center", fontsize=8)
+                labels.setdefault((r["model"], r["dataset"]), (f"{label}\n{_millions(r['params'])}, {int(r['input_size'])}px",
+                                                               r["gmacs"], r["test_accuracy"] * 100, size))
         handles = [Line2D([], [], marker="o", ls="", ms=8, alpha=0.6, color=c, markeredgecolor="black", label=b) for b, c in colours.items()]
         handles += [ax.scatter([], [], s=area([p]), color="grey", alpha=0.3, edgecolors="black", linewidths=0.6, label=f"{_millions(p)} params")
                     for p in _round_sizes(largest)]
@@ -755,6 +814,7 @@ def plot_accuracy_vs_gmacs(table, path) -> None:
         ax.set_xlim(low / 2, high * 6)  # room on the right for the labels
         accuracy = table["test_accuracy"] * 100
         ax.set_ylim(max(0, accuracy.min() - 8), min(102, accuracy.max() + 5))
+        _place_labels(fig, ax, list(labels.values()))
     epochs = ", ".join(sorted({str(_int(e)) for e in table["epochs"]})) if len(table) else "?"
     datasets = ", ".join(sorted(table["dataset"].unique())) if len(table) else ""
     ax.set_title(f"Test accuracy against cost on {datasets} (epochs: {epochs}); bubble area: parameters")
@@ -764,6 +824,39 @@ def plot_accuracy_vs_gmacs(table, path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _place_labels(fig, ax, labels) -> None:
+    """Annotate each bubble beside it, right or left, moving a label up or down until it overlaps no other bubble or label.
+
+    ``labels``: ``(text, x, y, bubble area in points^2)``. Greedy, in order of
+    decreasing y; where no place is free the last candidate stays. Label boxes
+    are measured by the renderer, so this runs once the axis limits are final.
+    """
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    pixels_per_point = fig.dpi / 72
+
+    def bubble(x, y, size):  # the bubble's bounding box in display pixels
+        cx, cy = ax.transData.transform((x, y))
+        r = math.sqrt(size / math.pi) * pixels_per_point
+        return Bbox.from_extents(cx - r, cy - r, cx + r, cy + r)
+
+    bubbles = [bubble(x, y, size) for _, x, y, size in labels]
+    placed = []
+    for index, (text, x, y, size) in sorted(enumerate(labels), key=lambda item: -item[1][2]):
+        obstacles = placed + [b for i, b in enumerate(bubbles) if i != index]
+        radius = math.sqrt(size / math.pi) + 3
+        candidates = [(side * radius, dy, "left" if side > 0 else "right") for dy in (0, 12, -12, 24, -24) for side in (1, -1)]
+        for dx, dy, ha in candidates:
+            note = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va="center", fontsize=8)
+            box = note.get_window_extent(renderer).expanded(1.04, 1.08)
+            if not any(box.overlaps(other) for other in obstacles):
+                break
+            if (dx, dy, ha) != candidates[-1]:
+                note.remove()
+        placed.append(box)
 
 
 def plot_curves(history, path) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import pandas as pd
 import pytest
 
@@ -91,6 +92,9 @@ def test_compare_end_to_end(tmp_path):
         (["--models", "lenet5", "--epochs", "0"], "--epochs", ">= 1"),
         (["--models", "lenet5", "--dataset", "imagenet21k"], "--dataset", "digits"),
         (["--models", "lenet5", "--out", "results.txt"], "--out", ".csv"),
+        (["--models", "lenet5", "--bn-momentum", "1.5"], "--bn-momentum", "[0, 1)"),
+        (["--models", "lenet5", "--warmup-epochs", "-1"], "--warmup-epochs", ">= 0"),
+        (["--models", "lenet5", "--learning-rate", "0"], "--learning-rate", "positive"),
     ],
 )
 def test_bad_input_fails_before_any_training(monkeypatch, tmp_path, capsys, args, argument, allowed):
@@ -142,8 +146,8 @@ def test_plots_and_missing_matplotlib(monkeypatch, tmp_path, capsys):
         [{"model": m, "backend": "jax", "dataset": "digits", "epoch": e, "accuracy": 0.5 + e / 10, "val_accuracy": 0.4 + e / 10,
           "loss": 1.0 / e, "val_loss": 1.2 / e, "epoch_s": 1.0} for m in ("small", "big") for e in (1, 2)]
     )
-    plan = compare.Plan(jobs=[], dataset="digits", epochs=2, batch_size=64, seed=0, learning_rate=1e-3,
-                        out=tmp_path / "r.csv", force=False, timeout=None, plots=True)
+    plan = compare.Plan(jobs=[], dataset="digits", epochs=2, batch_size=64, seed=0, learning_rate=1e-3, schedule="cosine",
+                        warmup_epochs=1.0, bn_momentum=0.9, out=tmp_path / "r.csv", force=False, timeout=None, plots=True)
     written = compare.write_plots(table, history, plan)
     assert written == [plan.accuracy_plot_path, plan.curves_plot_path]
     assert all(p.stat().st_size > 10_000 for p in written)
@@ -153,6 +157,45 @@ def test_plots_and_missing_matplotlib(monkeypatch, tmp_path, capsys):
     assert compare.write_plots(table, history, plan) == []
     assert "pip install 'keras-classics[plots]'" in capsys.readouterr().out
     assert not plan.accuracy_plot_path.exists()
+
+
+def test_compare_subcommand_is_the_same_run(monkeypatch, tmp_path, capsys):
+    from keras_classics.cli import main as cli_main
+
+    seen = []
+    monkeypatch.setattr(compare, "run", lambda plan: seen.append(plan) or 0)
+    out = tmp_path / "r.csv"
+    assert cli_main(["compare", "--models", "lenet5", "--epochs", "2", "--bn-momentum", "0.5", "--out", str(out)]) == 0
+    [plan] = seen
+    assert [j.model for j in plan.jobs] == ["lenet5"] and plan.epochs == 2 and plan.bn_momentum == 0.5 and plan.out == out
+    assert cli_main(["compare", "--models", "no_such_net"]) == 2
+    assert "keras-classics compare: error: `--models`" in capsys.readouterr().err
+
+
+def test_learning_rate_schedule_warms_up_then_decays():
+    steps, epochs = 10, 4
+    rate = compare.learning_rate_schedule(1e-3, "cosine", 1.0, epochs, steps)
+    value = lambda step: float(keras.ops.convert_to_numpy(rate(step)))
+    assert value(0) == pytest.approx(0.0, abs=1e-9)
+    assert value(5) == pytest.approx(0.5e-3, rel=1e-4)  # linear warm-up over the first epoch
+    assert value(10) == pytest.approx(1e-3, rel=1e-4)  # the peak
+    assert value(25) == pytest.approx(0.5e-3, rel=1e-3)  # cosine: halfway down at the middle of the rest
+    assert value(40) == pytest.approx(0.0, abs=1e-9)
+    constant = compare.learning_rate_schedule(1e-3, "constant", 1.0, epochs, steps)
+    assert float(keras.ops.convert_to_numpy(constant(30))) == pytest.approx(1e-3, rel=1e-5)
+    assert compare.learning_rate_schedule(1e-3, "constant", 0.0, epochs, steps) == 1e-3
+    short = compare.learning_rate_schedule(1e-3, "cosine", 3.0, 1, steps)  # warm-up capped at half the run
+    assert float(keras.ops.convert_to_numpy(short(5))) == pytest.approx(1e-3, rel=1e-4)
+
+
+def test_bn_momentum_reaches_nested_layers():
+    inner_in = keras.Input((4, 4, 2))
+    inner = keras.Model(inner_in, keras.layers.BatchNormalization()(inner_in), name="inner")
+    image = keras.Input((4, 4, 2))
+    x = keras.layers.BatchNormalization()(image)
+    net = keras.Model(image, keras.layers.Flatten()(inner(x)))
+    assert compare.set_bn_momentum(net, 0.9) == 2
+    assert all(layer.momentum == 0.9 for layer in (net.layers[1], inner.layers[1]))
 
 
 def _must_not_run(*args, **kwargs):

@@ -69,6 +69,17 @@ def test_every_format_from_this_backend(tmp_path):
     assert len(reloaded.outputs) == 2  # the .keras file keeps the auxiliary head for training
 
 
+def test_saved_model_stores_each_weight_once(tmp_path):
+    """keras-team/keras#23553: ``model.export`` on TensorFlow writes every weight twice; ours does not."""
+    tf = pytest.importorskip("tensorflow")
+    model = tiny_model()
+    inference_weights = sum(int(np.prod(w.shape)) for w in keras.Model(model.inputs, model.outputs[0]).weights)
+    report = kc.export(model, formats="saved_model", out_dir=tmp_path)
+    stored = tf.train.list_variables(os.path.join(report["saved_model"].path, "variables", "variables"))
+    values = sum(int(np.prod(shape)) for name, shape in stored if name != "_CHECKPOINTABLE_OBJECT_GRAPH")
+    assert values == inference_weights  # not twice (the auxiliary head is not in the artifact)
+
+
 # The formats each backend writes itself (the subprocess path is covered above, by the same worker).
 NATIVE_FORMATS = {"tensorflow": ("tflite", "onnx"), "jax": ("saved_model",), "torch": ("onnx",)}
 
@@ -188,3 +199,20 @@ def test_command_line(tmp_path, capsys):
     assert cli_main(["export", "tiny", "--format", "keras,gif", "--out", out]) == 2
     assert "`formats`" in capsys.readouterr().err
     assert os.listdir(out) == ["tiny.keras"]
+
+
+def test_tf2onnx_passes_collect_garbage_and_the_registry_is_restored(monkeypatch):
+    """The memory fix for tf2onnx's per-pass graph copies (writers._collect_between_tf2onnx_passes)."""
+    import gc
+
+    from keras_classics.export import writers
+
+    tf2onnx_optimizer = pytest.importorskip("tf2onnx.optimizer")
+    original = dict(tf2onnx_optimizer._optimizers)
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append(args) or 0)
+    with writers._collect_between_tf2onnx_passes():
+        for factory in tf2onnx_optimizer._optimizers.values():
+            factory()
+    assert len(calls) == len(original) > 0
+    assert tf2onnx_optimizer._optimizers == original

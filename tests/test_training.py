@@ -228,7 +228,10 @@ def test_sigkill_mid_epoch_then_same_command_resumes(lenet_run, tmp_path):
         if proc.poll() is None:
             proc.kill()
     killed_at = _read_state(out)
-    assert killed_at in (2, 3) and not os.path.exists(os.path.join(out, "results.json"))
+    # Half an epoch's sleep lands in the third epoch on a quiet machine; on a busy one the next epochs can
+    # run faster than the one timed, so any kill that leaves at least one epoch to run is a valid fault.
+    assert 2 <= killed_at < epochs, f"killed after {killed_at} of {epochs} epochs"
+    assert not os.path.exists(os.path.join(out, "results.json")), "the run finished before the kill"
     # every checkpoint under its real name is complete: the backup and best.keras load
     state = json.load(open(os.path.join(out, "backup", "state.json")))
     model = keras_classics.get_model("lenet5")

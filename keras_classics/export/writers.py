@@ -45,7 +45,24 @@ def write_keras(model, path):
 
 
 def write_saved_model(model, path):
-    model.export(path, format="tf_saved_model", verbose=False)
+    """TF SavedModel with a ``serve`` endpoint (and ``serving_default`` signature) taking the model's input.
+
+    On the TensorFlow backend ``model.export`` stores every weight twice
+    (keras-team/keras#23553: once under ``variables``, the ``keras.Variable``
+    wrappers that ``track(model)`` adds, once under ``_all_variables``, the
+    ``tf.Variable``\ s the endpoint captures), doubling the file and the memory
+    of whoever serves it. Adding the endpoint without ``track`` keeps the second
+    set only: same graph, same outputs, half the size. The loaded object's
+    ``variables`` list is then empty; its functions and ``keras.layers.TFSMLayer``
+    find the weights through the endpoint, as they do anyway.
+    """
+    if keras.backend.backend() != "tensorflow" or len(model.inputs) != 1:
+        model.export(path, format="tf_saved_model", verbose=False)
+        return
+    spec = keras.InputSpec(shape=(None, *model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
+    archive = keras.export.ExportArchive()
+    archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=[spec])
+    archive.write_out(path, verbose=False)
 
 
 def write_tflite(model, path, quantize=None, representative=None):
@@ -74,8 +91,50 @@ def write_tflite(model, path, quantize=None, representative=None):
 def write_onnx(model, path):
     """Float32 ONNX (quantization is applied afterwards, by :func:`quantize_onnx`)."""
     backend = keras.backend.backend()
-    with _quiet(), (_plain_tf_conv() if backend == "tensorflow" else contextlib.nullcontext()):
+    tf_only = (_plain_tf_conv(), _collect_between_tf2onnx_passes()) if backend == "tensorflow" else ()
+    with _quiet(), contextlib.ExitStack() as stack:
+        for context in tf_only:
+            stack.enter_context(context)
         model.export(path, format="onnx", verbose=False)
+
+
+@contextlib.contextmanager
+def _collect_between_tf2onnx_passes():
+    """Run the garbage collector before each of tf2onnx's graph optimizers.
+
+    tf2onnx deep-copies the whole graph, weights included, before every
+    optimizer pass; the discarded copies are reference cycles that Python's
+    generational collector leaves in its oldest generation for as long as they
+    are small next to everything TensorFlow has allocated, so they pile up.
+    Exporting VGG16 (528 MB of weights) to ONNX on the TensorFlow backend was
+    killed for want of memory at 24 GB; a single 102M-weight Dense layer peaked
+    at 19.7 GB and 199 s without this, 9.7 GB and 148 s with it (Keras 3.15,
+    tf2onnx 1.17). Wraps the entries of ``tf2onnx.optimizer._optimizers``
+    (private) for the duration of the export only.
+    """
+    import gc
+
+    from tf2onnx import optimizer as tf2onnx_optimizer
+
+    registry = getattr(tf2onnx_optimizer, "_optimizers", None)
+    if not isinstance(registry, dict):  # another tf2onnx layout: export as it is
+        yield
+        return
+    original = dict(registry)
+
+    def collecting(factory):
+        def make():
+            gc.collect()
+            return factory()
+
+        return make
+
+    registry.update({name: collecting(factory) for name, factory in original.items()})
+    try:
+        yield
+    finally:
+        registry.clear()
+        registry.update(original)
 
 
 @contextlib.contextmanager
