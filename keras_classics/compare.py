@@ -66,7 +66,8 @@ DEFAULT_OUT = os.path.join("results", "compare.csv")
 # The shared recipe (docs/compare.md, "The recipe"): Adam with a short linear warm-up and a cosine decay,
 # batch-norm moving averages that settle within a few dozen steps.
 DEFAULT_LEARNING_RATE = 1e-3
-SCHEDULES = ("cosine", "constant")
+SCHEDULES = ("cosine", "constant")  # with a warm-up: keras_classics.training.learning_rate_schedule
+DEFAULT_SCHEDULE = "cosine"
 DEFAULT_WARMUP_EPOCHS = 1.0
 DEFAULT_BN_MOMENTUM = 0.9
 
@@ -165,7 +166,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed for data split, weights and dropout (default: 0)")
     parser.add_argument("--learning-rate", type=float, default=DEFAULT_LEARNING_RATE, help=f"Adam's peak learning rate (default: {DEFAULT_LEARNING_RATE:g})")
     parser.add_argument(
-        "--schedule", choices=SCHEDULES, default="cosine",
+        "--schedule", choices=SCHEDULES, default=DEFAULT_SCHEDULE,
         help="learning rate after the warm-up: 'cosine' decays it to zero by the last step, 'constant' keeps it (default: cosine)",
     )
     parser.add_argument(
@@ -470,7 +471,7 @@ def worker_main(argv) -> int:
 
 def measure(
     *, model, input_size, dataset, epochs, batch_size, seed, learning_rate,
-    schedule="cosine", warmup_epochs=DEFAULT_WARMUP_EPOCHS, bn_momentum=DEFAULT_BN_MOMENTUM, launched=None,
+    schedule=DEFAULT_SCHEDULE, warmup_epochs=DEFAULT_WARMUP_EPOCHS, bn_momentum=DEFAULT_BN_MOMENTUM, launched=None,
 ) -> dict:
     """Build, train, evaluate and time one registry model in this process; returns ``{"row", "history"}``.
 
@@ -480,6 +481,7 @@ def measure(
     began = time.time() if launched is None else launched
     from keras_classics.datasets import load_dataset
     from keras_classics.registry import model_info
+    from keras_classics.training import Recipe, make_optimizer
 
     row = {"keras_version": keras.__version__, "backend_version": _library_version(keras.backend.backend())}
     info = model_info(model)
@@ -498,9 +500,9 @@ def measure(
     top5 = splits.num_classes > 5
     metrics = ["accuracy"] + ([keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5")] if top5 else [])
     set_bn_momentum(net, bn_momentum)
-    steps = math.ceil(splits.train_size / batch_size)
-    rate = learning_rate_schedule(learning_rate, schedule, warmup_epochs, epochs, steps)
-    net.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=metrics)
+    recipe = Recipe("adam", learning_rate, momentum=0.0, schedule=schedule, warmup_epochs=warmup_epochs)
+    optimizer = make_optimizer(recipe, steps_per_epoch=math.ceil(splits.train_size / batch_size), epochs=epochs)
+    net.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=metrics)
     row["params"] = int(net.count_params())
     row["gmacs"], note = _gmacs(net)
 
@@ -564,19 +566,6 @@ def set_bn_momentum(net, momentum) -> int:
     for layer in layers:
         layer.momentum = momentum
     return len(layers)
-
-
-def learning_rate_schedule(peak, schedule, warmup_epochs, epochs, steps_per_epoch):
-    """Adam's learning rate: linear warm-up from 0 to ``peak`` (at most half the run), then cosine to 0 or constant."""
-    total = max(1, epochs * steps_per_epoch)
-    warmup = min(int(round(warmup_epochs * steps_per_epoch)), total // 2)
-    if schedule == "constant" and not warmup:
-        return peak
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0 if warmup else peak, decay_steps=max(1, total - warmup),
-        alpha=1.0 if schedule == "constant" else 0.0,  # alpha=1: the decay ends where it starts, a constant
-        warmup_target=peak if warmup else None, warmup_steps=warmup,
-    )
 
 
 def _gmacs(net):

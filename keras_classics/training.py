@@ -56,6 +56,8 @@ class Recipe:
     ``milestones`` are the epochs (``step`` schedule) at which the learning rate
     is multiplied by ``gamma``; a number below 1 is a fraction of the epochs.
     ``step_epochs`` repeats a milestone every so many epochs instead.
+    ``warmup_epochs`` ramps the learning rate linearly from zero over the first
+    epochs (at most half the run) before a ``constant`` or ``cosine`` schedule.
     ``weight_decay`` is Keras's decoupled decay (``w -= lr * wd * w`` each step);
     the papers add ``wd * w`` to the gradient before momentum, which differs only
     through the momentum term.
@@ -67,6 +69,7 @@ class Recipe:
     nesterov: bool = False
     weight_decay: float = 0.0
     schedule: str = "constant"
+    warmup_epochs: float = 0.0
     gamma: float = 0.1
     milestones: tuple = ()
     step_epochs: Optional[int] = None
@@ -124,12 +127,31 @@ def _epoch_milestones(recipe: Recipe, epochs: int) -> list[int]:
     return sorted({int(round(m * epochs)) if m < 1 else int(m) for m in recipe.milestones})
 
 
-def make_optimizer(recipe: Recipe, *, steps_per_epoch: int, epochs: int):
-    """A Keras optimizer for ``recipe``; ``step``/``cosine``/``exponential`` become a LearningRateSchedule."""
-    check_choice("optimizer", recipe.optimizer, OPTIMIZERS)
+WARMUP_SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate_schedule(recipe: Recipe, *, steps_per_epoch: int, epochs: int):
+    """``recipe``'s learning rate: a number (``constant``, ``plateau``: the callback lowers it) or a LearningRateSchedule.
+
+    With ``warmup_epochs`` the rate rises linearly from 0 to ``learning_rate``
+    over those epochs (at most half the run), then stays (``constant``) or
+    decays to 0 by the last step on a cosine (``cosine``).
+    """
     check_choice("schedule", recipe.schedule, SCHEDULES)
+    warmup_epochs = recipe.warmup_epochs
+    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, (int, float)) or not (0 <= warmup_epochs < float("inf")):
+        raise bad_argument("warmup_epochs", warmup_epochs, "a number of epochs >= 0")
+    if warmup_epochs and recipe.schedule not in WARMUP_SCHEDULES:
+        raise bad_argument("warmup_epochs", warmup_epochs, f"0 with the {recipe.schedule!r} schedule (a warm-up precedes {' or '.join(WARMUP_SCHEDULES)})")
     lr = recipe.learning_rate
     total = max(1, steps_per_epoch * epochs)
+    warmup = min(int(round(warmup_epochs * steps_per_epoch)), total // 2)
+    if warmup:
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0, decay_steps=max(1, total - warmup),
+            alpha=1.0 if recipe.schedule == "constant" else 0.0,  # alpha=1: the decay ends where it starts, a constant
+            warmup_target=lr, warmup_steps=warmup,
+        )
     if recipe.schedule == "step":
         boundaries = [m * steps_per_epoch for m in _epoch_milestones(recipe, epochs) if 0 < m]
         lr = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, [recipe.learning_rate * recipe.gamma**i for i in range(len(boundaries) + 1)]) if boundaries else lr
@@ -137,6 +159,13 @@ def make_optimizer(recipe: Recipe, *, steps_per_epoch: int, epochs: int):
         lr = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=total)
     elif recipe.schedule == "exponential":
         lr = keras.optimizers.schedules.ExponentialDecay(recipe.learning_rate, decay_steps=steps_per_epoch, decay_rate=recipe.gamma)
+    return lr
+
+
+def make_optimizer(recipe: Recipe, *, steps_per_epoch: int, epochs: int):
+    """A Keras optimizer for ``recipe``, its learning rate from :func:`learning_rate_schedule`."""
+    check_choice("optimizer", recipe.optimizer, OPTIMIZERS)
+    lr = learning_rate_schedule(recipe, steps_per_epoch=steps_per_epoch, epochs=epochs)
     common = {"learning_rate": lr, "clipnorm": recipe.clipnorm}
     decay = {"weight_decay": recipe.weight_decay} if recipe.weight_decay else {}
     if recipe.optimizer == "sgd":

@@ -172,22 +172,6 @@ def test_compare_subcommand_is_the_same_run(monkeypatch, tmp_path, capsys):
     assert "keras-classics compare: error: `--models`" in capsys.readouterr().err
 
 
-def test_learning_rate_schedule_warms_up_then_decays():
-    steps, epochs = 10, 4
-    rate = compare.learning_rate_schedule(1e-3, "cosine", 1.0, epochs, steps)
-    value = lambda step: float(keras.ops.convert_to_numpy(rate(step)))
-    assert value(0) == pytest.approx(0.0, abs=1e-9)
-    assert value(5) == pytest.approx(0.5e-3, rel=1e-4)  # linear warm-up over the first epoch
-    assert value(10) == pytest.approx(1e-3, rel=1e-4)  # the peak
-    assert value(25) == pytest.approx(0.5e-3, rel=1e-3)  # cosine: halfway down at the middle of the rest
-    assert value(40) == pytest.approx(0.0, abs=1e-9)
-    constant = compare.learning_rate_schedule(1e-3, "constant", 1.0, epochs, steps)
-    assert float(keras.ops.convert_to_numpy(constant(30))) == pytest.approx(1e-3, rel=1e-5)
-    assert compare.learning_rate_schedule(1e-3, "constant", 0.0, epochs, steps) == 1e-3
-    short = compare.learning_rate_schedule(1e-3, "cosine", 3.0, 1, steps)  # warm-up capped at half the run
-    assert float(keras.ops.convert_to_numpy(short(5))) == pytest.approx(1e-3, rel=1e-4)
-
-
 def test_bn_momentum_reaches_nested_layers():
     inner_in = keras.Input((4, 4, 2))
     inner = keras.Model(inner_in, keras.layers.BatchNormalization()(inner_in), name="inner")

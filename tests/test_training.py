@@ -141,6 +141,30 @@ def test_every_recipe_builds_its_optimizer_and_schedule():
         Recipe().with_overrides(learning_rat=0.1)
 
 
+def test_learning_rate_schedule_warms_up_then_decays():
+    steps, epochs = 10, 4
+
+    def schedule(name, warmup, epochs=epochs):
+        return training.learning_rate_schedule(Recipe("adam", 1e-3, schedule=name, warmup_epochs=warmup), steps_per_epoch=steps, epochs=epochs)
+
+    rate = schedule("cosine", 1.0)
+    value = lambda step: float(keras.ops.convert_to_numpy(rate(step)))
+    assert value(0) == pytest.approx(0.0, abs=1e-9)
+    assert value(5) == pytest.approx(0.5e-3, rel=1e-4)  # linear warm-up over the first epoch
+    assert value(10) == pytest.approx(1e-3, rel=1e-4)  # the peak
+    assert value(25) == pytest.approx(0.5e-3, rel=1e-3)  # cosine: halfway down at the middle of the rest
+    assert value(40) == pytest.approx(0.0, abs=1e-9)
+    constant = schedule("constant", 1.0)
+    assert float(keras.ops.convert_to_numpy(constant(30))) == pytest.approx(1e-3, rel=1e-5)
+    assert schedule("constant", 0.0) == 1e-3
+    short = schedule("cosine", 3.0, epochs=1)  # warm-up capped at half the run
+    assert float(keras.ops.convert_to_numpy(short(5))) == pytest.approx(1e-3, rel=1e-4)
+    with pytest.raises(ValueError, match="`warmup_epochs`: received 1.0.*'step' schedule"):
+        schedule("step", 1.0)
+    with pytest.raises(ValueError, match="`warmup_epochs`: received -1.*>= 0"):
+        schedule("cosine", -1)
+
+
 def test_aux_loss_weights_follow_output_order():
     inputs = keras.Input((4,))
     outputs = [keras.layers.Dense(2, name=n)(inputs) for n in ("predictions", "aux1", "aux2")]

@@ -29,6 +29,7 @@ def add_parser(subparsers):
     recipe.add_argument("--momentum", type=float)
     recipe.add_argument("--weight-decay", type=float)
     recipe.add_argument("--schedule", choices=("constant", "step", "cosine", "plateau", "exponential"))
+    recipe.add_argument("--warmup-epochs", type=float, help="linear warm-up from zero over the first epochs (constant and cosine schedules)")
     recipe.add_argument("--label-smoothing", type=float)
     recipe.add_argument("--aux-weight", type=float, help="loss weight of each auxiliary classifier (GoogLeNet: 0.3)")
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"), help="mixed-precision switch")
@@ -48,7 +49,7 @@ def run(args) -> int:
     overrides = {
         "optimizer": args.optimizer, "learning_rate": args.learning_rate, "momentum": args.momentum,
         "weight_decay": args.weight_decay, "schedule": args.schedule, "label_smoothing": args.label_smoothing,
-        "aux_weight": args.aux_weight,
+        "aux_weight": args.aux_weight, "warmup_epochs": args.warmup_epochs,
     }
     result = train(
         args.model, dataset=args.dataset, epochs=args.epochs, out_dir=args.out, batch_size=args.batch_size,
