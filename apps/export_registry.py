@@ -7,8 +7,9 @@ by hand. Prints one line per model and format (max |diff| against Keras, top-1
 agreement, size, how it was written) and rewrites the CSV after every model
 (default ``results/export_registry_<backend>.csv``), so an interrupted run
 resumes where it stopped: models already in the CSV are skipped unless
-``--force``. The artifacts go to a temporary folder and are deleted; the
-figures are the finding.
+``--force``. At the end it writes the whole CSV as a Markdown table, one row
+per model, beside it (``.md``; the table in docs/export.md). The artifacts go
+to a temporary folder and are deleted; the figures are the finding.
 """
 
 from __future__ import annotations
@@ -74,8 +75,27 @@ def main(argv=None) -> int:
         keras.backend.clear_session()
         gc.collect()
     passed = table["passed"].astype(str) == "True"
-    print(f"{int(passed.sum())} of {len(table)} artifacts verified; {out}")
+    summary = os.path.splitext(out)[0] + ".md"
+    with open(summary, "w") as f:
+        f.write(markdown_table(table))
+    print(f"{int(passed.sum())} of {len(table)} artifacts verified; {out}, {summary}")
     return 0 if passed.all() else 1
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """One row per model: the .keras size, each format's max |diff|, the worst top-1 agreement, whether all passed."""
+    formats = [f for f in ("saved_model", "tflite", "onnx") if f in set(table["format"])]
+    titles = {"saved_model": "SavedModel", "tflite": "TFLite", "onnx": "ONNX"}
+    header = ["model", ".keras MB", *(f"{titles[f]} max abs diff" for f in formats), "top-1 agreement (min)", "all verified", "seconds (all formats)"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for name, rows in table.groupby("model", sort=True):
+        by_format = {row["format"]: row for _, row in rows.iterrows()}
+        keras_mb = f"{by_format['keras']['size_mb']:.1f}" if "keras" in by_format else "-"
+        diffs = [f"{by_format[f]['max_abs_diff']:.1e}" if f in by_format else "failed" for f in formats]
+        ok = (rows["passed"].astype(str) == "True").all()
+        cells = [name, keras_mb, *diffs, f"{pd.to_numeric(rows['top1_agreement']).min():g}", "yes" if ok else "no", f"{rows['seconds'].max():.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -55,6 +55,12 @@ def _keras_cv_layer(name, seed):
         keras_cv = importlib.import_module("keras_cv")
     except ImportError:
         raise bad_argument("augment", name, "keras-cv policies only with the `cv` extra installed (pip install 'keras-classics[cv]')") from None
+    import tensorflow as tf
+
+    try:  # keras-cv's layers take TF's global generator, which op determinism (training) will not create implicitly
+        tf.random.get_global_generator()
+    except RuntimeError:
+        tf.random.set_global_generator(tf.random.Generator.from_seed(0 if seed is None else seed))
     layer_class = getattr(keras_cv.layers, _KERAS_CV_LAYERS[name])
     return layer_class(value_range=(0, 1), seed=seed) if name != "cv_gridmask" else layer_class(seed=seed)
 
@@ -106,9 +112,9 @@ def augmentation(spec, *, height: int, width: int, channels: int, seed: int = 0,
             if eigenvalues is None or eigenvectors is None:
                 raise bad_argument("augment", "pca", "'pca' with the training set's eigenvalues and eigenvectors (load_dataset computes them)")
             aug.image_layers.append(PCALighting(eigenvalues, eigenvectors, seed=layer_seed))
+        elif name in ("randaugment", "cv_randaugment") and channels != 3:
+            raise bad_argument("augment", name, f"'{name}' on 3-channel images only (its colour operations need RGB)")
         elif name == "randaugment":
-            if channels != 3:
-                raise bad_argument("augment", name, "'randaugment' on 3-channel images only (its colour operations need RGB)")
             aug.image_layers.append(keras.layers.RandAugment(value_range=(0, 1), seed=layer_seed, data_format="channels_last"))
         elif name in _KERAS_CV_LAYERS:
             aug.image_layers.append(_keras_cv_layer(name, layer_seed))

@@ -88,10 +88,26 @@ def _write_cifar100(home, n=40):
             tar.addfile(info, io.BytesIO(blob))
 
 
+def _write_cifar10(home, n=None):
+    # keras.datasets.cifar10 fills fixed 5 x 10,000 training rows, so the batches are full
+    # size; constant images keep the uncompressed archive at ~150 MB and quick to write.
+    archive = os.path.join(home, "datasets", "cifar-10-batches-py-target_archive")
+    os.makedirs(os.path.dirname(archive), exist_ok=True)
+    with tarfile.open(archive, "w") as tar:
+        for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            labels = [i % 4 for i in range(10_000)]
+            data = np.repeat(np.array(labels, np.uint8)[:, None] * 60, 3072, axis=1)
+            blob = pickle.dumps({b"data": data, b"labels": labels})
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+
+
 @pytest.mark.parametrize("name, writer, shape", [
     ("mnist", _write_mnist, (28, 28, 1)),
     ("fashion_mnist", _write_fashion, (32, 32, 3)),
     ("cifar100", _write_cifar100, (32, 32, 3)),
+    ("cifar10", _write_cifar10, (32, 32, 3)),
 ])
 def test_keras_datasets_load_from_keras_cache(tmp_path, monkeypatch, name, writer, shape):
     # keras.datasets' own loaders run on small files in Keras's cache layout. The real
@@ -101,10 +117,15 @@ def test_keras_datasets_load_from_keras_cache(tmp_path, monkeypatch, name, write
     monkeypatch.setattr(file_utils, "validate_file", lambda *args, **kwargs: True)
     writer(str(tmp_path))
     splits = load_dataset(name, input_shape=shape, batch_size=4, validation_split=0.25, data_dir=tmp_path)
-    assert splits.sizes == (32, 8, 20)
-    x, y = _batches(splits.train)[0]
+    assert splits.sizes == ((37_500, 12_500, 10_000) if name == "cifar10" else (32, 8, 20))
+    x, y = (keras.ops.convert_to_numpy(t) for t in next(iter(splits.train)))
     assert x.shape == (4, *shape)
     assert splits.num_classes == (100 if name == "cifar100" else 10)
+    if name == "cifar10":  # each image is the constant 60 * label / 255, then normalised
+        labels = np.argmax(y, axis=-1) if np.ndim(y) == 2 else y
+        expected = (labels * 60 / 255 - np.array(splits.mean)[:, None]) / np.array(splits.std)[:, None]
+        np.testing.assert_allclose(x[:, 5, 7, :], expected.T, atol=1e-5)
+        assert splits.class_names[0] == "airplane"
 
 
 def test_keras_dataset_without_files_or_internet_is_a_clear_error(tmp_path, monkeypatch):
@@ -201,14 +222,28 @@ def test_randaugment_runs_inside_tf_data():
 
 
 def test_keras_cv_policies_need_the_cv_extra():
+    # Without keras-cv (CI): a clear error naming the extra. With it (checked by hand
+    # in a venv with the `cv` extra): each policy runs in tf.data under the op
+    # determinism training turns on, which keras-cv's global generator once broke.
+    from keras_classics.training import determinism
+
+    with pytest.raises(ValueError, match="3-channel images only"):
+        augment_lib.augmentation("cv_randaugment", height=8, width=8, channels=1)
     try:
         import keras_cv  # noqa: F401
     except ImportError:
         with pytest.raises(ValueError, match="`cv` extra"):
             augment_lib.augmentation("cv_randaugment", height=8, width=8, channels=3)
-    else:
-        aug = augment_lib.augmentation("cv_randaugment", height=8, width=8, channels=3)
-        assert aug.names == ("cv_randaugment",)
+        return
+    import tensorflow as tf
+
+    images = np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 3)).astype("float32")
+    for name in ("cv_randaugment", "cv_augmix", "cv_gridmask"):
+        with determinism(0):
+            aug = augment_lib.augmentation(name, height=16, width=16, channels=3, seed=1)
+            x, y = next(iter(tf.data.Dataset.from_tensors((images, np.arange(4))).map(aug)))
+        assert aug.names == (name,) and x.shape == images.shape and not np.allclose(x.numpy(), images)
+        np.testing.assert_array_equal(y.numpy(), np.arange(4))
 
 
 def test_pca_lighting_shifts_each_image_by_one_colour_and_round_trips(tmp_path):

@@ -216,3 +216,31 @@ def test_tf2onnx_passes_collect_garbage_and_the_registry_is_restored(monkeypatch
             factory()
     assert len(calls) == len(original) > 0
     assert tf2onnx_optimizer._optimizers == original
+
+
+def test_export_registry_app_writes_resumes_and_summarises(tmp_path, capsys):
+    # apps/export_registry.py on one small model and the in-process .keras format:
+    # a CSV row per artifact, a Markdown summary beside it, a second run that
+    # skips what is done, --force that redoes it, and a bad pattern that exits 2.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "apps" / "export_registry.py"
+    spec = importlib.util.spec_from_file_location("export_registry_app", path)
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    out = tmp_path / "registry.csv"
+    assert app.main(["lenet5", "--formats", "keras", "--out", str(out)]) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert list(table["model"]) == ["lenet5"] and list(table["format"]) == ["keras"]
+    assert bool(table["passed"][0]) and table["max_abs_diff"][0] <= TOLERANCE[None] and table["top1_agreement"][0] == 1.0
+    summary = (tmp_path / "registry.md").read_text().splitlines()
+    assert summary[0].startswith("| model | .keras MB |") and summary[2].startswith("| lenet5 | 0.3 | 1 | yes |")
+    assert app.main(["lenet5", "--formats", "keras", "--out", str(out)]) == 0
+    assert "in " + str(out) + " already, skipped" in capsys.readouterr().out
+    assert app.main(["lenet5", "--formats", "keras", "--out", str(out), "--force"]) == 0
+    assert "skipped" not in capsys.readouterr().out and len(pd.read_csv(out)) == 1
+    assert app.main(["no_such_net*", "--out", str(out)]) == 2
+    assert "`patterns`: received 'no_such_net*'" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import keras
 
 from keras_classics.layers.activation import activation as resolve_activation
 from keras_classics.layers.activation import activation_suffix
+from keras_classics.layers.axis import channel_axis
 from keras_classics.layers.norm import norm as resolve_norm
 from keras_classics.layers.norm import norm_suffix
 
@@ -63,12 +64,24 @@ def conv_norm_act(
         kernel_initializer=kernel_initializer,
         name=f"{name}_conv",
     )(x)
+    return norm_act(x, norm=norm, act=act, norm_first=norm_first, name=name)
+
+
+def norm_act(x, *, norm, act, norm_first=True, name):
+    """Normalization then activation (or the reverse), without a convolution.
+
+    The tail of :func:`conv_norm_act`, and on its own the pre-activation of
+    ResNetV2 and DenseNet. ``norm`` and ``act`` as in :func:`conv_norm_act`;
+    layers are named ``{name}_{bn|...}`` and ``{name}_{activation}``.
+    """
+    norm = resolve_norm(norm)
+    act = resolve_activation(act)
     steps = [("norm", norm), ("act", act)] if norm_first else [("act", act), ("norm", norm)]
     for kind, factory in steps:
         if factory is None:
             continue
         if kind == "norm":
-            x = factory(filters, f"{name}_{norm_suffix(factory)}")(x)
+            x = factory(x.shape[channel_axis()], f"{name}_{norm_suffix(factory)}")(x)
         else:
             x = factory(f"{name}_{activation_suffix(factory)}")(x)
     return x

@@ -12,8 +12,7 @@ from __future__ import annotations
 import keras
 
 from keras_classics.layers.axis import channel_axis
-from keras_classics.layers.conv import conv_norm_act
-from keras_classics.layers.residual import norm_act
+from keras_classics.layers.conv import conv_norm_act, norm_act
 
 
 def dense_layer(x, growth_rate, *, bottleneck_ratio=4, norm, act, name):

@@ -25,6 +25,7 @@ from typing import NamedTuple, Union
 
 import keras
 
+from keras_classics._validate import bad_argument
 from keras_classics.layers.axis import channel_axis
 from keras_classics.layers.conv import conv_norm_act
 from keras_classics.layers.heads import dense_head
@@ -55,8 +56,9 @@ def inception_module(x, towers, *, pool="max", pool_proj=None, strides=1, reduce
     Args:
         x: input tensor.
         towers: a sequence of towers, each a sequence of :class:`Conv` (the last
-            item may be a :class:`Split`). Concatenated in this order, the
-            pooling branch last.
+            item may be a :class:`Split`), or a single :class:`Conv` for a
+            one-convolution tower. Concatenated in this order, the pooling
+            branch last.
         pool: ``"max"`` or ``"avg"``: the 3x3 pooling of the pooling branch.
         pool_proj: width of the 1x1 convolution after the pooling, or ``None``
             for none (the pooled input passes straight through, as in the
@@ -71,6 +73,9 @@ def inception_module(x, towers, *, pool="max", pool_proj=None, strides=1, reduce
     strided_padding = reduce_padding if strides > 1 else "same"
     branches = []
     for t, tower in enumerate(towers, start=1):
+        tower = (tower,) if isinstance(tower, (Conv, Split)) else tuple(tower) if isinstance(tower, (list, tuple)) else ()
+        if not tower or not all(isinstance(item, Conv) for item in tower[:-1]) or not isinstance(tower[-1], (Conv, Split)):
+            raise bad_argument("towers", tower, "each tower a Conv, or a sequence of Conv whose last item may be a Split")
         y = x
         for j, item in enumerate(tower, start=1):
             last = j == len(tower)

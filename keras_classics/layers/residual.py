@@ -32,11 +32,9 @@ from typing import Callable, Optional
 import keras
 
 from keras_classics._validate import bad_argument
-from keras_classics.layers.activation import activation_suffix
 from keras_classics.layers.axis import channel_axis
-from keras_classics.layers.conv import conv_norm_act
+from keras_classics.layers.conv import conv_norm_act, norm_act
 from keras_classics.layers.norm import norm as resolve_norm
-from keras_classics.layers.norm import norm_suffix
 
 SHORTCUTS = ("A", "B", "C", None)
 
@@ -114,15 +112,6 @@ class ResidualConfig:
     def last_kernel_initializer(self):
         """v2's branch ends in a convolution, not a BN: with ``zero_init_last`` its kernel starts at zero."""
         return "zeros" if self.preact and self.zero_init_last else "glorot_uniform"
-
-
-def norm_act(x, *, norm, act, name):
-    """Normalization then activation, without a convolution (pre-activation; DenseNet)."""
-    if norm is not None:
-        x = norm(x.shape[channel_axis()], f"{name}_{norm_suffix(norm)}")(x)
-    if act is not None:
-        x = act(f"{name}_{activation_suffix(act)}")(x)
-    return x
 
 
 def basic_branch(x, filters, stride, config, conv):

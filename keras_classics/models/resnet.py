@@ -14,10 +14,10 @@ import keras
 
 from keras_classics._validate import check_bool, check_choice, check_int
 from keras_classics.layers.activation import activation as resolve_activation
-from keras_classics.layers.conv import conv_norm_act
+from keras_classics.layers.conv import conv_norm_act, norm_act
 from keras_classics.layers.heads import dense_head, global_pool
 from keras_classics.layers.norm import norm as resolve_norm
-from keras_classics.layers.residual import ResidualConfig, basic_branch, bottleneck_branch, norm_act, residual_stage
+from keras_classics.layers.residual import ResidualConfig, basic_branch, bottleneck_branch, residual_stage
 from keras_classics.models.base import check_arguments, finish, model_input
 from keras_classics.registry import Paper, register_model
 
