@@ -74,12 +74,17 @@ def main(argv=None) -> int:
         print(f"    {seconds:.0f} s; elapsed {time.perf_counter() - started:.0f} s", flush=True)
         keras.backend.clear_session()
         gc.collect()
-    passed = table["passed"].astype(str) == "True"
+    passed = verified(table)
     summary = os.path.splitext(out)[0] + ".md"
     with open(summary, "w") as f:
         f.write(markdown_table(table))
     print(f"{int(passed.sum())} of {len(table)} artifacts verified; {out}, {summary}")
     return 0 if passed.all() else 1
+
+
+def verified(rows: pd.DataFrame) -> pd.Series:
+    """The ``passed`` column as booleans (a reloaded CSV may hold them as text)."""
+    return rows["passed"].astype(str) == "True"
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -92,7 +97,7 @@ def markdown_table(table: pd.DataFrame) -> str:
         by_format = {row["format"]: row for _, row in rows.iterrows()}
         keras_mb = f"{by_format['keras']['size_mb']:.1f}" if "keras" in by_format else "-"
         diffs = [f"{by_format[f]['max_abs_diff']:.1e}" if f in by_format else "failed" for f in formats]
-        ok = (rows["passed"].astype(str) == "True").all()
+        ok = verified(rows).all()
         cells = [name, keras_mb, *diffs, f"{pd.to_numeric(rows['top1_agreement']).min():g}", "yes" if ok else "no", f"{rows['seconds'].max():.0f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ was received and what is allowed, so users never see a backend stack trace.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 
@@ -32,6 +33,13 @@ def check_int(argument: str, value: Any, minimum: int | None = None) -> int:
 def check_fraction(argument: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
         raise bad_argument(argument, value, "a number in [0, 1)")
+    return float(value)
+
+
+def check_nonnegative(argument: str, value: Any, what: str = "a number") -> float:
+    """A finite real number >= 0 (not a bool); ``what`` words the allowed value, e.g. ``"a number of epochs"``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise bad_argument(argument, value, f"{what} >= 0")
     return float(value)
 
 

@@ -55,12 +55,6 @@ def _keras_cv_layer(name, seed):
         keras_cv = importlib.import_module("keras_cv")
     except ImportError:
         raise bad_argument("augment", name, "keras-cv policies only with the `cv` extra installed (pip install 'keras-classics[cv]')") from None
-    import tensorflow as tf
-
-    try:  # keras-cv's layers take TF's global generator, which op determinism (training) will not create implicitly
-        tf.random.get_global_generator()
-    except RuntimeError:
-        tf.random.set_global_generator(tf.random.Generator.from_seed(0 if seed is None else seed))
     layer_class = getattr(keras_cv.layers, _KERAS_CV_LAYERS[name])
     return layer_class(value_range=(0, 1), seed=seed) if name != "cv_gridmask" else layer_class(seed=seed)
 

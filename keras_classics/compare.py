@@ -52,7 +52,7 @@ from pathlib import Path
 
 import keras
 
-from keras_classics._validate import bad_argument, check_int
+from keras_classics._validate import bad_argument, check_fraction, check_int, check_nonnegative
 
 BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_LIBRARY = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -196,10 +196,8 @@ def plan_from_args(args) -> Plan:
         raise bad_argument("--timeout", args.timeout, "a positive number of seconds")
     if not (args.learning_rate > 0 and math.isfinite(args.learning_rate)):
         raise bad_argument("--learning-rate", args.learning_rate, "a positive number")
-    if not (args.warmup_epochs >= 0 and math.isfinite(args.warmup_epochs)):
-        raise bad_argument("--warmup-epochs", args.warmup_epochs, "a number of epochs >= 0")
-    if not 0 <= args.bn_momentum < 1:
-        raise bad_argument("--bn-momentum", args.bn_momentum, "a number in [0, 1)")
+    check_nonnegative("--warmup-epochs", args.warmup_epochs, "a number of epochs")
+    check_fraction("--bn-momentum", args.bn_momentum)
     backends = resolve_backends(args.backends)
     selection = resolve_models(args.models, args.input_size)
     check_dataset(args.dataset)
@@ -556,13 +554,9 @@ def build_single_output(info, input_shape, classes):
 
 def set_bn_momentum(net, momentum) -> int:
     """Set the moving-average momentum of every ``BatchNormalization`` layer in ``net`` (nested ones too); returns how many."""
-    def walk(model):
-        for layer in model.layers:
-            yield layer
-            if isinstance(layer, keras.Model):
-                yield from walk(layer)
+    from keras_classics.weights import weighted_layers  # nested models flattened; a batch norm always has weights
 
-    layers = [layer for layer in walk(net) if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = [layer for layer in weighted_layers(net) if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in layers:
         layer.momentum = momentum
     return len(layers)

@@ -40,7 +40,7 @@ from typing import Optional
 
 import keras
 
-from keras_classics._validate import bad_argument, check_choice, check_fraction, check_int
+from keras_classics._validate import bad_argument, check_choice, check_fraction, check_int, check_nonnegative
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "plateau", "exponential")
@@ -138,9 +138,7 @@ def learning_rate_schedule(recipe: Recipe, *, steps_per_epoch: int, epochs: int)
     decays to 0 by the last step on a cosine (``cosine``).
     """
     check_choice("schedule", recipe.schedule, SCHEDULES)
-    warmup_epochs = recipe.warmup_epochs
-    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, (int, float)) or not (0 <= warmup_epochs < float("inf")):
-        raise bad_argument("warmup_epochs", warmup_epochs, "a number of epochs >= 0")
+    warmup_epochs = check_nonnegative("warmup_epochs", recipe.warmup_epochs, "a number of epochs")
     if warmup_epochs and recipe.schedule not in WARMUP_SCHEDULES:
         raise bad_argument("warmup_epochs", warmup_epochs, f"0 with the {recipe.schedule!r} schedule (a warm-up precedes {' or '.join(WARMUP_SCHEDULES)})")
     lr = recipe.learning_rate
@@ -435,13 +433,16 @@ def determinism(seed: int):
     """Seed Python, NumPy and the backend, and make TensorFlow's ops deterministic while inside.
 
     TensorFlow's too on JAX and PyTorch: the tf.data pipelines run the seeded augmentation
-    layers in parallel maps, which only keep their order with op determinism on."""
+    layers in parallel maps, which only keep their order with op determinism on. TF's
+    global ``tf.random.Generator`` is seeded too: with op determinism on, TF refuses to
+    create it implicitly, and code that draws from it (keras-cv's layers) would fail."""
     keras.utils.set_random_seed(seed)
     import tensorflow as tf
     from tensorflow.python.framework import config as tf_config
 
     was_enabled = tf_config.is_op_determinism_enabled()
     tf.config.experimental.enable_op_determinism()
+    tf.random.set_global_generator(tf.random.Generator.from_seed(seed))
     try:
         yield
     finally:

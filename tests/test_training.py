@@ -165,6 +165,18 @@ def test_learning_rate_schedule_warms_up_then_decays():
         schedule("cosine", -1)
 
 
+def test_determinism_seeds_tensorflows_global_generator():
+    # With op determinism on, TF will not create its global generator implicitly; code
+    # that draws from it (keras-cv's augmentation layers) failed inside training.
+    import tensorflow as tf
+
+    draws = []
+    for _ in range(2):
+        with training.determinism(3):
+            draws.append(tf.random.get_global_generator().uniform((4,)).numpy())
+    np.testing.assert_array_equal(draws[0], draws[1])  # the same seed, the same draws
+
+
 def test_aux_loss_weights_follow_output_order():
     inputs = keras.Input((4,))
     outputs = [keras.layers.Dense(2, name=n)(inputs) for n in ("predictions", "aux1", "aux2")]

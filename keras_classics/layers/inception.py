@@ -72,10 +72,10 @@ def inception_module(x, towers, *, pool="max", pool_proj=None, strides=1, reduce
     """
     strided_padding = reduce_padding if strides > 1 else "same"
     branches = []
-    for t, tower in enumerate(towers, start=1):
-        tower = (tower,) if isinstance(tower, (Conv, Split)) else tuple(tower) if isinstance(tower, (list, tuple)) else ()
+    for t, received in enumerate(towers, start=1):
+        tower = (received,) if isinstance(received, (Conv, Split)) else tuple(received) if isinstance(received, (list, tuple)) else ()
         if not tower or not all(isinstance(item, Conv) for item in tower[:-1]) or not isinstance(tower[-1], (Conv, Split)):
-            raise bad_argument("towers", tower, "each tower a Conv, or a sequence of Conv whose last item may be a Split")
+            raise bad_argument("towers", received, "each tower a Conv, or a sequence of Conv whose last item may be a Split")
         y = x
         for j, item in enumerate(tower, start=1):
             last = j == len(tower)
