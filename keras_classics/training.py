@@ -567,18 +567,20 @@ def train(
     check_fraction("label_smoothing", recipe.label_smoothing)
     model_kwargs = dict(model_kwargs or {})
 
+    # The strategy first: MultiWorkerMirroredStrategy configures collective ops, which TensorFlow
+    # allows only before its context starts, and determinism() starts it (it seeds TF's generator).
+    strategy = make_distribution(distribute)
     with determinism(seed):
-        return _train(info, dataset=dataset, epochs=epochs, out_dir=out_dir, batch_size=batch_size, input_shape=input_shape,
+        return _train(info, strategy=strategy, dataset=dataset, epochs=epochs, out_dir=out_dir, batch_size=batch_size, input_shape=input_shape,
                       validation_split=validation_split, augment=augment, recipe=recipe, seed=seed, resume=resume,
                       distribute=distribute, precision=precision, early_stopping=early_stopping, tensorboard=tensorboard,
                       backup_freq=backup_freq, data_dir=data_dir, verbose=verbose, model_kwargs=model_kwargs)
 
 
-def _train(info, *, dataset, epochs, out_dir, batch_size, input_shape, validation_split, augment, recipe, seed, resume,
+def _train(info, *, strategy, dataset, epochs, out_dir, batch_size, input_shape, validation_split, augment, recipe, seed, resume,
            distribute, precision, early_stopping, tensorboard, backup_freq, data_dir, verbose, model_kwargs):
     from keras_classics.datasets import load_dataset
 
-    strategy = make_distribution(distribute)
     splits = load_dataset(dataset, input_shape=input_shape, batch_size=batch_size, validation_split=validation_split, seed=seed,
                           augment=augment, data_dir=data_dir, one_hot=recipe.label_smoothing > 0)
     replicas = replica_count(strategy)
