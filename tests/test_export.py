@@ -218,17 +218,22 @@ def test_tf2onnx_passes_collect_garbage_and_the_registry_is_restored(monkeypatch
     assert tf2onnx_optimizer._optimizers == original
 
 
+def load_app(name):
+    """An app script (apps/<name>.py) as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(f"{name}_app", Path(__file__).resolve().parents[1] / "apps" / f"{name}.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    return app
+
+
 def test_export_registry_app_writes_resumes_and_summarises(tmp_path, capsys):
     # apps/export_registry.py on one small model and the in-process .keras format:
     # a CSV row per artifact, a Markdown summary beside it, a second run that
     # skips what is done, --force that redoes it, and a bad pattern that exits 2.
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "apps" / "export_registry.py"
-    spec = importlib.util.spec_from_file_location("export_registry_app", path)
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
+    app = load_app("export_registry")
     out = tmp_path / "registry.csv"
     assert app.main(["lenet5", "--formats", "keras", "--out", str(out)]) == 0
     import pandas as pd
@@ -244,3 +249,38 @@ def test_export_registry_app_writes_resumes_and_summarises(tmp_path, capsys):
     assert "skipped" not in capsys.readouterr().out and len(pd.read_csv(out)) == 1
     assert app.main(["no_such_net*", "--out", str(out)]) == 2
     assert "`patterns`: received 'no_such_net*'" in capsys.readouterr().err
+
+
+def test_bench_export_thread_settings_are_checked():
+    app = load_app("bench_export")
+    assert app.parse_threads("default, 1,2,1") == [None, 1, 2]
+    for bad in ("0", "two", "1,,2"):
+        with pytest.raises(ValueError, match=rf"`threads`: received '{bad}'.*'default' and integers >= 1"):
+            app.parse_threads(bad)
+    with pytest.raises(SystemExit) as exit_info:
+        app.main(["--threads", "0"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="the bench is run on the TensorFlow backend (every format in process)")
+def test_bench_export_times_each_format_at_each_thread_setting(tmp_path):
+    import pandas as pd
+
+    load_app("bench_export").main(["--models", "lenet5", "--threads", "default,1", "--repeats", "2", "--warmup", "1", "--out", str(tmp_path)])
+    table = pd.read_csv(tmp_path / "bench_export.csv")
+    assert list(zip(table["format"], table["threads"].astype(str))) == [
+        ("keras", "TF default"), ("saved_model", "TF default"), ("tflite", "default"), ("tflite", "1"), ("onnx", "default"), ("onnx", "1")]
+    assert (table["latency_ms_median"] > 0).all() and (table["max_abs_diff"] <= TOLERANCE[None]).all()
+    assert table["latency_vs_keras"][0] == 1.0
+    assert "| threads |" in (tmp_path / "bench_export.md").read_text()
+
+
+def test_tflite_interpreter_defaults_to_every_usable_core(monkeypatch):
+    # LiteRT's own default is one thread; ours is every core the process may use.
+    litert = pytest.importorskip("ai_edge_litert.interpreter")
+    seen = []
+    monkeypatch.setattr(litert, "Interpreter", lambda model_path, num_threads: seen.append(num_threads))
+    monkeypatch.setattr(runtimes, "usable_cpus", lambda: 7)
+    runtimes.tflite_interpreter("model.tflite")
+    runtimes.tflite_interpreter("model.tflite", num_threads=1)
+    assert seen == [7, 1]
