@@ -435,7 +435,8 @@ def determinism(seed: int):
     TensorFlow's too on JAX and PyTorch: the tf.data pipelines run the seeded augmentation
     layers in parallel maps, which only keep their order with op determinism on. TF's
     global ``tf.random.Generator`` is seeded too: with op determinism on, TF refuses to
-    create it implicitly, and code that draws from it (keras-cv's layers) would fail."""
+    create it implicitly, and code that draws from it (keras-cv's layers) would fail.
+    Seeding it starts TensorFlow's context: make a tf.distribute strategy before entering."""
     keras.utils.set_random_seed(seed)
     import tensorflow as tf
     from tensorflow.python.framework import config as tf_config
