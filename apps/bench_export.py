@@ -61,7 +61,7 @@ def parse_threads(text):
         elif item.isdigit() and int(item) >= 1:
             settings.append(int(item))
         else:
-            raise bad_argument("threads", text, "a comma-separated list of 'default' and integers >= 1, e.g. 'default,1,2'")
+            raise bad_argument("--threads", text, "a comma-separated list of 'default' and integers >= 1, e.g. 'default,1,2'")
     return list(dict.fromkeys(settings))
 
 
@@ -69,22 +69,24 @@ def bench_model(name, workdir, warmup, repeats, threads=(None,)):
     model = kc.get_model(name)
     report = kc.export(model, formats=FORMATS, out_dir=os.path.join(workdir, name), overwrite=True)
     x = np.random.default_rng(0).uniform(-1, 1, size=(1, *model.inputs[0].shape[1:])).astype("float32")
-    rows = []
+    params, rows = model.count_params(), []
     for artifact in report:
-        for setting in threads if artifact.format in THREADED else ["TF default"]:
-            if artifact.format == "keras":
-                predict, runtime = model.predict_on_batch, f"Keras predict_on_batch ({keras.backend.backend()})"
-            else:
-                predict = runtimes.load_artifact(artifact.format, artifact.path, num_threads=None if setting == "TF default" else setting)
-                runtime = {"saved_model": "TensorFlow", "tflite": "LiteRT interpreter", "onnx": "ONNX Runtime (CPU)"}[artifact.format]
+        if artifact.format == "keras":
+            predict, runtime = model.predict_on_batch, f"Keras predict_on_batch ({keras.backend.backend()})"
+        else:
+            runtime = {"saved_model": "TensorFlow", "tflite": "LiteRT interpreter", "onnx": "ONNX Runtime (CPU)"}[artifact.format]
+        threaded = artifact.format in THREADED
+        for setting in threads if threaded else [None]:
+            if artifact.format != "keras":
+                predict = runtimes.load_artifact(artifact.format, artifact.path, num_threads=setting)
             rows.append(
                 {
                     "model": name,
-                    "params": model.count_params(),
+                    "params": params,
                     "input": "x".join(map(str, x.shape[1:])),
                     "format": artifact.format,
                     "runtime": runtime,
-                    "threads": "default" if setting is None else setting,
+                    "threads": ("default" if setting is None else setting) if threaded else "TF default",
                     "size_mb": round(artifact.size_bytes / 2**20, 2),
                     "latency_ms_median": round(median_ms(predict, x, warmup, repeats), 2),
                     "max_abs_diff": float(f"{artifact.max_abs_diff:.2g}"),

@@ -53,6 +53,7 @@ from pathlib import Path
 import keras
 
 from keras_classics._validate import bad_argument, check_fraction, check_int, check_nonnegative
+from keras_classics.weights import weighted_layers
 
 BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_LIBRARY = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -554,8 +555,7 @@ def build_single_output(info, input_shape, classes):
 
 def set_bn_momentum(net, momentum) -> int:
     """Set the moving-average momentum of every ``BatchNormalization`` layer in ``net`` (nested ones too); returns how many."""
-    from keras_classics.weights import weighted_layers  # nested models flattened; a batch norm always has weights
-
+    # weighted_layers flattens nested models, and a batch norm always has weights.
     layers = [layer for layer in weighted_layers(net) if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in layers:
         layer.momentum = momentum

@@ -255,7 +255,7 @@ def test_bench_export_thread_settings_are_checked():
     app = load_app("bench_export")
     assert app.parse_threads("default, 1,2,1") == [None, 1, 2]
     for bad in ("0", "two", "1,,2"):
-        with pytest.raises(ValueError, match=rf"`threads`: received '{bad}'.*'default' and integers >= 1"):
+        with pytest.raises(ValueError, match=rf"`--threads`: received '{bad}'.*'default' and integers >= 1"):
             app.parse_threads(bad)
     with pytest.raises(SystemExit) as exit_info:
         app.main(["--threads", "0"])
