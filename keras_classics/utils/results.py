@@ -1,0 +1,80 @@
+"""A results table on disk: one CSV row per key, rewritten atomically after each new result.
+
+Long runs (``compare``, ``apps/export_registry.py``, benchmarks) write here after
+every finished item, so a run killed at any moment loses at most the item in
+progress, and the same command resumes by skipping the keys already present.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+
+class ResultsTable:
+    """The CSV at ``path`` whose rows are identified by the ``key`` columns; ``columns`` come first, in order."""
+
+    def __init__(self, path, columns: Sequence[str], key: Sequence[str], *, argument: str = "--out"):
+        self.path = Path(path)
+        self.columns = tuple(columns)
+        self.key = tuple(key)
+        self.argument = argument  # the flag named in errors about this file
+
+    def read(self):
+        """The table on disk as a DataFrame (empty, with ``columns``, when there is none); key columns as strings."""
+        import pandas as pd
+
+        from keras_classics._validate import bad_argument
+
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return pd.DataFrame(columns=list(self.columns))
+        try:
+            table = pd.read_csv(self.path, keep_default_na=True)
+        except (pd.errors.ParserError, UnicodeDecodeError) as err:
+            raise bad_argument(self.argument, str(self.path), f"a new path or a readable results CSV ({err})") from None
+        for key in self.key:
+            if key in table.columns:
+                table[key] = table[key].astype(str)
+        return table
+
+    def check(self) -> None:
+        """Raise unless the file is absent or a table with this one's key columns (so it is ours to resume)."""
+        from keras_classics._validate import bad_argument
+
+        if self.path.exists() and not set(self.key) <= set(self.read().columns):
+            raise bad_argument(self.argument, str(self.path), "a new path or a results CSV with the columns " + ", ".join(self.key))
+
+    def keys(self, table=None) -> set:
+        """The keys present (tuples of strings)."""
+        table = self.read() if table is None else table
+        if not len(table) or not set(self.key) <= set(table.columns):
+            return set()
+        return set(zip(*(table[c].astype(str) for c in self.key)))
+
+    def merge(self, table, new, keys: Iterable | None = None):
+        """``table`` without the rows whose key is in ``keys`` (default: ``new``'s keys), then ``new``; columns in order."""
+        import pandas as pd
+
+        new = pd.DataFrame(new) if not isinstance(new, pd.DataFrame) else new
+        keys = set(keys if keys is not None else (self.keys(new) if len(new) else ()))
+        if len(table) and keys:
+            keep = [k not in keys for k in zip(*(table[c].astype(str) for c in self.key))]
+            table = table[keep]
+        extra = [c for c in (*table.columns, *new.columns) if c not in self.columns]
+        extra = list(dict.fromkeys(extra))
+        frames = [f for f in (table, new) if len(f)]
+        merged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return merged.reindex(columns=[*self.columns, *extra])
+
+    def write(self, table) -> None:
+        """Write ``table`` to the file atomically."""
+        from keras_classics.utils.files import atomic_write
+
+        atomic_write(self.path, lambda tmp: table.to_csv(tmp, index=False))
+
+    def update(self, rows) -> object:
+        """Read, replace the rows with ``rows``' keys, write; returns the new table."""
+        table = self.merge(self.read(), rows)
+        self.write(table)
+        return table
