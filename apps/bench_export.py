@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 
 import keras
 import numpy as np
@@ -33,19 +31,14 @@ import keras_classics as kc
 from keras_classics._validate import bad_argument
 from keras_classics.export import runtimes
 from keras_classics.tables import to_markdown
+from keras_classics.utils.timing import median_seconds
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
 
 
 def median_ms(predict, x, warmup, repeats):
-    for _ in range(warmup):
-        predict(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        predict(x)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    """Median milliseconds of ``predict(x)``: exactly ``repeats`` timed calls after ``warmup`` untimed ones."""
+    return 1000 * median_seconds(lambda: predict(x), warmup=warmup, min_repeats=repeats, max_repeats=repeats, budget_s=0)
 
 
 THREADED = ("tflite", "onnx")  # the runtimes whose intra-op threads we set; Keras and SavedModel use TF's pools

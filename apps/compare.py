@@ -3,12 +3,13 @@
     python apps/compare.py                      # the default set on digits, current backend
     python apps/compare.py --models 'resnet*' --backends jax,torch --epochs 3
 
-Everything lives in :mod:`keras_classics.compare`; see docs/compare.md.
+The flags are :mod:`keras_classics.cli.compare`'s (also ``keras-classics compare``);
+the run is :mod:`keras_classics.compare`. See docs/compare.md.
 """
 
 import sys
 
-from keras_classics.compare import main
+from keras_classics.cli.compare import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,8 +27,10 @@ import pandas as pd
 import keras_classics as kc
 from keras_classics._validate import bad_argument
 from keras_classics.export import ExportError
+from keras_classics.utils.results import ResultsTable
 
 COLUMNS = ("model", "format", "passed", "max_abs_diff", "top1_agreement", "size_mb", "via", "seconds", "error")
+KEY = ("model",)  # a model's rows (one per format) are replaced together
 
 
 def main(argv=None) -> int:
@@ -44,10 +46,12 @@ def main(argv=None) -> int:
         print(f"export_registry: error: {bad_argument('patterns', args.patterns, 'patterns matching registry names')}", file=sys.stderr)
         return 2
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    table = pd.read_csv(out) if os.path.exists(out) else pd.DataFrame(columns=list(COLUMNS))
+    results = ResultsTable(out, COLUMNS, KEY)
+    table = results.read()
+    done = results.keys(table)
     started = time.perf_counter()
     for index, name in enumerate(names, 1):
-        if name in set(table["model"]) and not args.force:
+        if (name,) in done and not args.force:
             print(f"[{index}/{len(names)}] {name}: in {out} already, skipped", flush=True)
             continue
         start = time.perf_counter()
@@ -68,9 +72,8 @@ def main(argv=None) -> int:
         for row in rows:
             shown = ", ".join(f"{k} {row[k]}" for k in ("format", "passed", "max_abs_diff", "top1_agreement", "size_mb", "via", "error") if row.get(k) not in (None, ""))
             print(f"[{index}/{len(names)}] {name}: {shown}", flush=True)
-        table = pd.concat([table[table["model"] != name], pd.DataFrame(rows)], ignore_index=True).reindex(columns=list(COLUMNS))
-        table.to_csv(out + ".tmp", index=False)
-        os.replace(out + ".tmp", out)
+        table = results.merge(table, pd.DataFrame(rows, columns=list(COLUMNS)), keys=[(name,)])
+        results.write(table)
         print(f"    {seconds:.0f} s; elapsed {time.perf_counter() - started:.0f} s", flush=True)
         keras.backend.clear_session()
         gc.collect()

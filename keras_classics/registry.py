@@ -5,6 +5,11 @@ scripts and the command line. Each entry carries its paper, its default and
 minimum input size, and the published reference it reproduces (a row of
 ``keras_classics/data/models.csv``, a copy of the project's reference table), so
 tests and docs read one table and every number is written once.
+
+A family writes those facts in its variant table (rows of :class:`Variant`),
+which its builder reads and :func:`register_variants` registers. The families
+register when ``keras_classics.models`` is imported, which the lookups here do
+on first use; this module itself imports no backend.
 """
 
 from __future__ import annotations
@@ -100,6 +105,29 @@ def find_reference(model: str, config: str = "") -> Reference:
     return matches[0]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """A row of a family's variant table: the facts its builder and the registry both read.
+
+    A family subclasses it with its architecture fields (``ResNetVariant(branch=...,
+    stage_depths=...)``); the builder reads the row it builds, and
+    :func:`register_variants` registers every row, so each number is written once.
+    """
+
+    default_size: int
+    min_size: int
+    channels: int = 3
+    classes: int = 1000
+    pretrained: Optional[str] = None  # key of keras_classics.weights.PRETRAINED: keras.applications' ImageNet file
+    reference: Optional[tuple[str, str] | str] = None  # the models.csv row: "model" or ("model", "config prefix")
+    description: str = ""
+    paper: Optional[Paper] = None  # where it differs from the family's
+    registry_name: Optional[str] = None  # where it differs from the row's key
+    defaults: dict = field(default_factory=dict)  # knob values the registry entry is built with
+    top_defaults: dict = field(default_factory=dict)  # ... only with include_top=True (auxiliary classifiers)
+    registered: bool = True  # False: a builder's row only (the registry harness builds every entry)
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """A registry entry. ``get_model(name)`` calls ``builder(**defaults)``."""
@@ -115,6 +143,8 @@ class ModelInfo:
     reference: Optional[Reference] = None
     defaults: dict = field(default_factory=dict)
     description: str = ""
+    pretrained: Optional[str] = None
+    top_defaults: dict = field(default_factory=dict)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -122,7 +152,10 @@ class ModelInfo:
         return (self.default_size, self.default_size, self.channels)
 
     def build(self, **kwargs):
-        return self.builder(**{**self.defaults, **kwargs})
+        kwargs = {**self.defaults, **kwargs}
+        if kwargs.get("include_top", True):
+            kwargs = {**self.top_defaults, **kwargs}
+        return self.builder(**kwargs)
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -141,6 +174,8 @@ def register_model(
     reference: Optional[tuple[str, str] | str] = None,
     defaults: Optional[dict] = None,
     description: str = "",
+    pretrained: Optional[str] = None,
+    top_defaults: Optional[dict] = None,
 ):
     """Register ``builder`` under ``name``; usable as a decorator. Raises on a duplicate name.
 
@@ -151,7 +186,8 @@ def register_model(
 
     def decorate(fn):
         if name in _REGISTRY:
-            raise ValueError(f"`name`: received {name!r}; allowed: a name not yet registered (it is taken by {_REGISTRY[name].builder.__name__}).")
+            taken_by = getattr(_REGISTRY[name].builder, "__name__", repr(_REGISTRY[name].builder))
+            raise ValueError(f"`name`: received {name!r}; allowed: a name not yet registered (it is taken by {taken_by}).")
         ref = None
         if reference is not None:
             ref = find_reference(*((reference,) if isinstance(reference, str) else reference))
@@ -167,19 +203,44 @@ def register_model(
             reference=ref,
             defaults={"name": name, **(defaults or {})},
             description=description,
+            pretrained=pretrained,
+            top_defaults=dict(top_defaults or {}),
         )
         return fn
 
     return decorate(builder) if builder is not None else decorate
 
 
+def register_variants(table: dict[str, Variant], builder: Callable, *, family: str, paper: Paper, key_argument: Optional[str] = None):
+    """Register every row of ``table`` (key -> :class:`Variant`) as an entry built by ``builder``.
+
+    ``key_argument`` names the builder's argument that selects the row (``"variant"``):
+    the entry passes the row's key there. Rows with ``registered=False`` are skipped.
+    """
+    for key, row in table.items():
+        if row.registered:
+            register_model(
+                row.registry_name or key, builder, family=family, paper=row.paper or paper,
+                default_size=row.default_size, min_size=row.min_size, channels=row.channels, classes=row.classes,
+                reference=row.reference, description=row.description, pretrained=row.pretrained,
+                defaults={**({key_argument: key} if key_argument else {}), **row.defaults}, top_defaults=row.top_defaults,
+            )
+
+
+def _ensure_registered() -> None:
+    """Importing the family modules fills the registry (``import keras_classics`` may not have yet)."""
+    import keras_classics.models  # noqa: F401
+
+
 def list_models(pattern: str = "*", family: Optional[str] = None) -> list[str]:
     """Registered names matching the shell-style ``pattern`` (``"vgg*"``), sorted."""
+    _ensure_registered()
     return sorted(n for n, info in _REGISTRY.items() if fnmatch.fnmatch(n, pattern.lower()) and family in (None, info.family))
 
 
 def model_info(name: str) -> ModelInfo:
     """The registry entry for ``name``; an unknown name raises ``ValueError`` with suggestions."""
+    _ensure_registered()
     if not isinstance(name, str) or name.lower() not in _REGISTRY:
         close = difflib.get_close_matches(str(name).lower(), _REGISTRY, n=5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -1,4 +1,4 @@
-"""apps/compare.py: the results CSV, resumption, --force, error rows, bad input and the plots."""
+"""apps/compare.py and keras_classics.compare: the results CSV, resumption, --force, error rows, bad input and the plots."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ import pytest
 
 from conftest import BACKEND
 from keras_classics import compare
+from keras_classics.cli import compare as compare_cli
+from keras_classics.compare import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "apps" / "compare.py"
 
 
 def run_app(*args):
-    env = dict(os.environ, KERAS_BACKEND=BACKEND, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, KERAS_BACKEND=BACKEND)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # what a user sees: compare itself keeps TensorFlow's C++ start-up lines away
     return subprocess.run([sys.executable, str(APP), *args], env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -34,6 +37,9 @@ def test_compare_end_to_end(tmp_path):
     # two tiny models, and VGG-11 at 16 px, below its 32 px minimum: an error row, not a crash
     first = run_app("--models", "lenet5", "lenet5_1998,vgg11:16", *common)
     assert first.returncode == 1, first.stdout + first.stderr  # 1: a model failed, the run went on
+    # TensorFlow's C++ start-up lines that a log level silences (CUDA stubs print before logging starts, whatever the level)
+    for chatter in ("cpu_feature_guard", "oneDNN custom operations"):
+        assert chatter not in first.stdout + first.stderr, first.stdout + first.stderr
     table = pd.read_csv(out)
     assert list(table.columns) == list(compare.COLUMNS)
     assert len(table) == 3 and set(table["model"]) == {"lenet5", "lenet5_1998", "vgg11"}
@@ -99,29 +105,64 @@ def test_compare_end_to_end(tmp_path):
 )
 def test_bad_input_fails_before_any_training(monkeypatch, tmp_path, capsys, args, argument, allowed):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(compare, "run_job", _must_not_run)
-    assert compare.main(args) == 2
+    monkeypatch.setattr(runner, "run_job", _must_not_run)
+    assert compare_cli.main(args) == 2
     message = capsys.readouterr().err
     assert f"`{argument}`" in message and allowed in message, message
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
 def test_unwritable_output_fails_before_any_training(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(compare, "run_job", _must_not_run)
+    monkeypatch.setattr(runner, "run_job", _must_not_run)
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    assert compare.main(["--models", "lenet5", "--out", str(blocker / "sub" / "r.csv")]) == 2
+    assert compare_cli.main(["--models", "lenet5", "--out", str(blocker / "sub" / "r.csv")]) == 2
     message = capsys.readouterr().err
     assert "`--out`" in message and "can be created and written" in message, message
 
 
 def test_foreign_csv_is_not_overwritten(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(compare, "run_job", _must_not_run)
+    monkeypatch.setattr(runner, "run_job", _must_not_run)
     foreign = tmp_path / "mine.csv"
     foreign.write_text("a,b\n1,2\n")
-    assert compare.main(["--models", "lenet5", "--out", str(foreign)]) == 2
+    assert compare_cli.main(["--models", "lenet5", "--out", str(foreign)]) == 2
     assert "CSV written by compare" in capsys.readouterr().err
     assert foreign.read_text() == "a,b\n1,2\n"
+
+
+def test_make_plan_takes_keywords_and_names_the_flags(tmp_path):
+    plan = compare.make_plan(models="lenet5,vgg11:40", epochs=2, backends=BACKEND, out=tmp_path / "r.csv", plots=False)
+    assert [(j.model, j.input_size, j.backend) for j in plan.jobs] == [("lenet5", 32, BACKEND), ("vgg11", 40, BACKEND)]
+    assert (plan.epochs, plan.plots, plan.schedule) == (2, False, compare.DEFAULT_SCHEDULE)
+    for kwargs, flag in [({"epochs": 0}, "--epochs"), ({"schedule": "step"}, "--schedule"), ({"timeout": -1}, "--timeout"),
+                         ({"batch_size": 2.5}, "--batch-size"), ({"out": tmp_path / "r.txt"}, "--out")]:
+        with pytest.raises(ValueError, match=f"`{flag}`"):
+            compare.make_plan(models=["lenet5"], **{"out": tmp_path / "r.csv", **kwargs})
+
+
+def test_worker_env_quiets_logs_only(monkeypatch):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    env = compare.worker_env("jax")
+    assert (env["KERAS_BACKEND"], env["TF_CPP_MIN_LOG_LEVEL"], env["TF_ENABLE_ONEDNN_OPTS"]) == ("jax", "2", "1")  # numerics: the user's
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    assert compare.worker_env("jax")["TF_CPP_MIN_LOG_LEVEL"] == "0"  # a level the user set wins
+
+
+def test_only_the_measuring_module_imports_a_backend_at_the_top():
+    """``--help`` and planning must not need keras: the CLI module and the compare package import it inside functions."""
+    import ast
+
+    files = [ROOT / "keras_classics" / "cli" / "compare.py", *sorted((ROOT / "keras_classics" / "compare").glob("*.py"))]
+    for path in files:
+        if path.name == "measure.py":  # the worker's module: it subclasses keras.callbacks.Callback
+            continue
+        tree = ast.parse(path.read_text())
+        top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        names = [a.name for n in top if isinstance(n, ast.Import) for a in n.names] + [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
+        heavy = [n for n in names if n.split(".")[0] in ("keras", "tensorflow", "jax", "torch", "pandas", "matplotlib", "numpy")]
+        assert not heavy, (path.name, heavy)
+        assert path.parent.name == "cli" or "argparse" not in path.read_text(), path.name  # flags live in cli/
 
 
 def test_model_patterns_and_sizes():
@@ -163,7 +204,7 @@ def test_compare_subcommand_is_the_same_run(monkeypatch, tmp_path, capsys):
     from keras_classics.cli import main as cli_main
 
     seen = []
-    monkeypatch.setattr(compare, "run", lambda plan: seen.append(plan) or 0)
+    monkeypatch.setattr(runner, "run", lambda plan: seen.append(plan) or 0)
     out = tmp_path / "r.csv"
     assert cli_main(["compare", "--models", "lenet5", "--epochs", "2", "--bn-momentum", "0.5", "--out", str(out)]) == 0
     [plan] = seen

@@ -50,6 +50,19 @@ def test_registry_rejects_a_duplicate_name():
         register_model("vgg16", kc.VGG16, family="vgg", paper=kc.model_info("vgg16").paper, default_size=224, min_size=32)
 
 
+def test_every_row_fact_reaches_the_registry():
+    from keras_classics.models import resnet, vgg
+
+    assert kc.model_info("resnet50_v2").pretrained == "resnet50_v2" and kc.model_info("resnet18").pretrained is None
+    assert kc.model_info("resnet20_cifar").classes == resnet.VARIANTS["resnet20_cifar"].classes == 10
+    assert kc.model_info("vgg16_bn").defaults == {"name": "vgg16_bn", "variant": "vgg16_bn"}
+    assert vgg.VARIANTS["vgg16_bn"].layers == vgg.VARIANTS["vgg16"].layers
+    assert "resnet101_v2" not in kc.list_models()  # a builder's row only
+    for name in kc.list_models():
+        key = kc.model_info(name).pretrained
+        assert key is None or key in weight_io.PRETRAINED, name
+
+
 def test_list_models_patterns():
     assert kc.list_models("vgg1?") == ["vgg11", "vgg13", "vgg16", "vgg19"]
     assert "vgg16_bn" in kc.list_models("*_bn") and "lenet5" not in kc.list_models("*_bn")

@@ -16,6 +16,7 @@ from conftest import BACKEND
 from keras_classics.cli import main as cli_main
 from keras_classics.export import TOLERANCE, ExportError
 from keras_classics.export import api as export_api
+from keras_classics.export import formats as export_formats
 from keras_classics.export import runtimes
 
 FORMATS = ("keras", "saved_model", "tflite", "onnx")
@@ -181,8 +182,8 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path):
 
 
 def test_missing_optional_dependency_names_the_extra(tmp_path, monkeypatch):
-    real = runtimes.importlib.util.find_spec
-    monkeypatch.setattr(runtimes.importlib.util, "find_spec", lambda name, *args: None if name == "onnxruntime" else real(name, *args))
+    real = export_formats.importlib.util.find_spec
+    monkeypatch.setattr(export_formats.importlib.util, "find_spec", lambda name, *args: None if name == "onnxruntime" else real(name, *args))
     with pytest.raises(ImportError, match=r"onnxruntime.*pip install keras-classics\[export\]"):
         kc.export(tiny_model(), formats=("keras", "onnx"), out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -284,3 +285,15 @@ def test_tflite_interpreter_defaults_to_every_usable_core(monkeypatch):
     runtimes.tflite_interpreter("model.tflite")
     runtimes.tflite_interpreter("model.tflite", num_threads=1)
     assert seen == [7, 1]
+
+
+def test_format_records_route_name_and_quantize_as_documented():
+    """One record per format (keras_classics/export/formats.py): where it is written, what it is called."""
+    records = export_formats.FORMATS
+    assert tuple(records) == FORMATS
+    for backend, remote in SUBPROCESS.items():
+        assert {f for f in records if records[f].route(backend, "auto") == "subprocess"} == remote, backend
+    assert {f for f in records if records[f].route(BACKEND, "subprocess") == "native"} == {"keras"}
+    assert [records[f].artifact("m", "int8") for f in FORMATS] == ["m.keras", "m_saved_model", "m_int8.tflite", "m_int8.onnx"]
+    assert export_formats.lookup(" LiteRT ").name == "tflite" and export_formats.lookup("gif") is None
+    assert records["tflite"].quantize_in_writer("int8") == "int8" and records["onnx"].quantize_in_writer("int8") is None

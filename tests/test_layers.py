@@ -151,3 +151,14 @@ def test_public_blocks_compose_a_new_network_that_saves_and_reloads(tmp_path):
 def test_inception_module_names_a_bad_tower(towers):
     with pytest.raises(ValueError, match=re.escape(f"`towers`: received {towers[0]!r}; allowed: each tower a Conv")):
         inception_module(keras.Input((8, 8, 4)), towers, name="m")
+
+
+def test_network_norm_gives_each_kind_only_the_settings_it_takes():
+    from keras_classics.layers.norm import network_norm
+
+    bn = network_norm("batch", epsilon=1e-5, momentum=0.9, scale=False)(8, "n")
+    assert (bn.epsilon, bn.momentum, bn.scale) == (1e-5, 0.9, False)
+    assert network_norm("layer", epsilon=1e-5, momentum=0.9)(8, "n").epsilon == 1e-5  # no momentum: not passed
+    assert isinstance(network_norm("lrn", epsilon=1e-3)(8, "n"), LocalResponseNormalization)
+    factory = lambda channels, name: keras.layers.Identity(name=name)  # noqa: E731
+    assert network_norm(factory, epsilon=1e-3) is factory and network_norm(None, epsilon=1e-3) is None

@@ -3,6 +3,14 @@
 For each model: output shapes, finite outputs, get_config/from_config, .keras
 save/load in safe mode, include_top=False with each pooling mode, a gradient for
 every trainable weight, and a clear error below the minimum input size.
+
+Each model is built once per worker process and every check runs on that one
+build (the ``small_model`` fixture, module-scoped; ``xdist_group`` keeps a
+model's tests on one worker, with ``--dist loadgroup`` in pyproject's addopts).
+The gradient check of the deepest networks runs on TensorFlow only: on JAX and
+PyTorch eagerly differentiating a 100-400-layer network at 32 px costs minutes
+each and tests nothing the shallower members of the same family (same blocks,
+same code) do not; the other checks run for every model on every backend.
 """
 
 import keras
@@ -10,10 +18,17 @@ import numpy as np
 import pytest
 
 import keras_classics as kc
-from conftest import gradients, sample_input, small_size, to_numpy
+from conftest import BACKEND, gradients, sample_input, small_size, to_numpy
 
 CLASSES = 3
 MODELS = kc.list_models()
+# Same family, same blocks as a shallower member that every backend differentiates.
+DEEP = {
+    "densenet161", "densenet169", "densenet201",
+    "resnet101", "resnet152", "resnet101_v2", "resnet152_v2", "resnext101_32x8d", "resnet110_cifar", "resnet56_cifar",
+    "inception_v3_torchvision", "inception_v3_torchvision_aux",
+}
+DEEP &= set(MODELS)
 
 
 def build_small(name, **kwargs):
@@ -22,12 +37,43 @@ def build_small(name, **kwargs):
     return kc.get_model(name, input_shape=(size, size, info.channels), classes=CLASSES, **kwargs)
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_forward_config_and_save(name, tmp_path):
-    info = kc.model_info(name)
-    model = build_small(name)
-    x = sample_input(info)
-    outputs = to_numpy(model(x, training=False))
+def per_model(fn):
+    """Parametrise over the registry, one xdist group per model (its tests share one build)."""
+    return pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xdist_group(n)) for n in MODELS])(fn)
+
+
+@pytest.fixture(autouse=True)
+def _clear_session():
+    """Override conftest's per-test clear_session: the module-scoped model below outlives one test."""
+    keras.utils.set_random_seed(0)
+    yield
+
+
+@pytest.fixture(scope="module")
+def small_models():
+    """The model last built in this process, by name: ``{name: (model, x, outputs)}`` (one at a time)."""
+    cache = {}
+    yield cache
+    cache.clear()
+    keras.backend.clear_session()
+
+
+@pytest.fixture
+def small_model(name, small_models):
+    if name not in small_models:
+        small_models.clear()
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(0)
+        info = kc.model_info(name)
+        model = build_small(name)
+        x = sample_input(info)
+        small_models[name] = (model, x, to_numpy(model(x, training=False)))
+    return small_models[name]
+
+
+@per_model
+def test_forward_config_and_save(name, small_model, tmp_path):
+    model, x, outputs = small_model
     for out in outputs:
         assert out.shape[0] == 2
         assert np.all(np.isfinite(out)), f"{name}: non-finite outputs"
@@ -45,11 +91,12 @@ def test_forward_config_and_save(name, tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_gradients_reach_every_weight(name):
-    info = kc.model_info(name)
-    model = build_small(name)
-    grads = gradients(model, sample_input(info))
+@per_model
+def test_gradients_reach_every_weight(name, small_model):
+    if name in DEEP and BACKEND != "tensorflow":
+        pytest.skip("deep variant: its gradient check runs on TensorFlow (see the module docstring)")
+    model, x, _ = small_model
+    grads = gradients(model, x)
     assert len(grads) == len(model.trainable_variables) > 0
     for variable, grad in zip(model.trainable_variables, grads):
         assert grad is not None, f"{name}: no gradient for {variable.path}"
@@ -57,21 +104,30 @@ def test_gradients_reach_every_weight(name):
         assert np.any(grad != 0), f"{name}: zero gradient for {variable.path}"
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_feature_extractor_pooling_modes(name):
-    info = kc.model_info(name)
-    x = sample_input(info, batch=1)
+@per_model
+def test_feature_extractor_pooling_modes(name, small_model):
+    """include_top=False with pooling None, avg and max: with the classifier's weights copied in, the
+    pooled outputs are the mean and max of the unpooled map, and the map is the classifier's last map."""
+    model, x, _ = small_model
+    x = x[:1]
     features = build_small(name, include_top=False, pooling=None)
+    weights_by_path = {w.path: w for w in model.weights}
+    for w in features.weights:
+        w.assign(weights_by_path[w.path])
     mapped = to_numpy(features(x))
     assert len(mapped) == 1 and mapped[0].ndim == 4
-    channels = mapped[0].shape[-1]
-    for mode in ("avg", "max"):
-        pooled = to_numpy(build_small(name, include_top=False, pooling=mode)(x))
+    channels_last = keras.config.image_data_format() == "channels_last"
+    spatial = (1, 2) if channels_last else (2, 3)
+    channels = mapped[0].shape[-1 if channels_last else 1]
+    for mode, reduce in (("avg", np.mean), ("max", np.max)):
+        pooled_model = build_small(name, include_top=False, pooling=mode)
+        pooled_model.set_weights(features.get_weights())
+        pooled = to_numpy(pooled_model(x))
         assert len(pooled) == 1 and pooled[0].shape == (1, channels)
-        assert np.all(np.isfinite(pooled[0]))
+        np.testing.assert_allclose(pooled[0], reduce(mapped[0], axis=spatial), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@per_model
 def test_input_below_minimum_is_a_clear_error(name):
     info = kc.model_info(name)
     too_small = info.min_size - 1
@@ -79,7 +135,7 @@ def test_input_below_minimum_is_a_clear_error(name):
         kc.get_model(name, input_shape=(too_small, too_small, info.channels), classes=CLASSES)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@per_model
 def test_minimum_size_is_tight(name, monkeypatch):
     """Below the registered minimum the network really breaks (a zero-sized map or a build error):
     the minimum is not set higher than it needs to be."""

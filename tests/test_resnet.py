@@ -126,7 +126,7 @@ def test_plain_and_residual_differ_only_in_shortcuts(residual_name, plain_name):
     assert weights(plain, False) == weights(residual, True)
     assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
     adds = [layer for layer in residual.layers if isinstance(layer, keras.layers.Add)]
-    assert len(adds) == sum(kc.models.resnet.VARIANTS[residual_name.split("_")[0]].stage_depths)
+    assert len(adds) == sum(kc.models.resnet.VARIANTS[residual_name].stage_depths)
 
 
 def test_zero_init_last_gamma():

@@ -67,6 +67,17 @@ def test_evaluate_command_reproduces_the_test_accuracy(lenet_run, capsys):
     assert f"accuracy {lenet_run.test['accuracy']:.4f}" in printed
 
 
+def test_evaluate_in_the_library_reads_the_run_and_checks_its_arguments(lenet_run, tmp_path):
+    metrics = training.evaluate(lenet_run.out_dir, split="validation", last=True)
+    assert metrics["accuracy"] == pytest.approx(lenet_run.history["val_accuracy"][-1], abs=1e-6)
+    with pytest.raises(ValueError, match="`split`"):
+        training.evaluate(lenet_run.out_dir, split="holdout")
+    with pytest.raises(ValueError, match="`path`"):
+        training.evaluate(tmp_path)  # no run.json
+    with pytest.raises(ValueError, match="`dataset`"):
+        training.evaluate(os.path.join(lenet_run.out_dir, "model.keras"))  # a bare .keras file carries no dataset
+
+
 def _weights(model):
     return [keras.ops.convert_to_numpy(w) for w in model.weights]
 
@@ -202,8 +213,11 @@ def test_mixed_precision_switch_sets_and_resets_the_policy():
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    from keras_classics.utils.files import atomic_write, write_json
+
+    assert training._atomic is atomic_write and training.write_json is write_json  # the old names still import
     target = tmp_path / "state.json"
-    training.write_json(target, {"epoch": 1})
+    write_json(target, {"epoch": 1})
 
     def crash(tmp):
         with open(tmp, "w") as f:
@@ -211,7 +225,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        training._atomic(target, crash)
+        atomic_write(target, crash)
     assert json.load(open(target)) == {"epoch": 1} and os.listdir(tmp_path) == ["state.json"]
 
 

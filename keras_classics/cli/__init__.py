@@ -2,7 +2,8 @@
 
 Each subcommand is a module of this package exposing ``add_parser(subparsers)``
 (which returns the parser it added) and ``run(args) -> int``; they are found by
-name, so a new command is a new file.
+name, so a new command is a new file. A command module imports the library (and so
+Keras and its backend) inside ``run()`` only: ``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ def build_parser():
 
 
 def main(argv=None) -> int:
+    from keras_classics.utils.quiet import filtered_stderr, quiet_logs
+
+    quiet_logs()  # TensorFlow's C++ start-up lines, before any backend import (keras_classics.utils.quiet)
+    with filtered_stderr():
+        return _main(argv)
+
+
+def _main(argv=None) -> int:
     argv = [*(sys.argv[1:] if argv is None else argv)]
     _preparse_backend(argv)
     parser = build_parser()

@@ -6,14 +6,16 @@ import sys
 
 
 def add_parser(subparsers):
+    from keras_classics.export.formats import FORMATS, QUANTIZABLE, QUANTIZATIONS  # the records only: no Keras
+
     parser = subparsers.add_parser(
         "export",
         help="export a registry model or a .keras file to .keras, SavedModel, TFLite and/or ONNX, each verified against Keras",
     )
     parser.add_argument("model", metavar="MODEL_OR_FILE", help="a registry name (a freshly built model) or a .keras file")
-    parser.add_argument("--format", dest="formats", default="saved_model,tflite", help="comma-separated: keras, saved_model, tflite, onnx (default: saved_model,tflite)")
+    parser.add_argument("--format", dest="formats", default="saved_model,tflite", help=f"comma-separated: {', '.join(FORMATS)} (default: saved_model,tflite)")
     parser.add_argument("--out", default=None, help="destination folder (default: saved_models/<model name>/)")
-    parser.add_argument("--quantize", choices=("float16", "dynamic", "int8"), default=None, help="quantize the TFLite and ONNX artifacts")
+    parser.add_argument("--quantize", choices=[q for q in QUANTIZATIONS if q], default=None, help=f"quantize the {' and '.join(QUANTIZABLE)} artifacts")
     parser.add_argument("--representative", default=None, metavar="FILE.npy", help="typical inputs (N, H, W, C) to calibrate int8; also the verification inputs")
     parser.add_argument("--overwrite", action="store_true", help="replace existing artifacts")
     parser.add_argument("--via", choices=("auto", "subprocess"), default="auto", help="'subprocess': always export through a TensorFlow-backend subprocess")

@@ -7,10 +7,6 @@ explained in docs/cost.md.
 
 from __future__ import annotations
 
-import os
-
-from keras_classics._validate import bad_argument, check_int
-
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("summary", help="per-layer params, MACs, FLOPs, activation memory and receptive field of a model")
@@ -21,12 +17,15 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    from keras_classics._validate import check_int
     from keras_classics.cost import format_table, profile
+    from keras_classics.utils.models import is_model_file, model_from_spec
 
     if args.input_size is not None:
         check_int("--input-size", args.input_size, minimum=1)
-    model, input_shape = load(args.model, args.input_size)
-    frame = profile(model, input_shape)
+    model, _ = model_from_spec(args.model, argument="MODEL", input_size=args.input_size, compile=False)
+    # A registry model is built at N x N; a file's model is profiled at N x N.
+    frame = profile(model, args.input_size if is_model_file(args.model) else None)
     inputs = frame.loc[frame["type"] == "InputLayer", "output_shape"]
     print(f"{model.name}: input {', '.join('x'.join(map(str, s)) for s in inputs)}")
     print(format_table(frame))
@@ -34,21 +33,3 @@ def run(args) -> int:
         frame.to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
     return 0
-
-
-def load(name: str, size):
-    """``(model, input_shape for profile)`` for a registry name or a .keras file."""
-    import keras
-
-    from keras_classics.registry import model_info
-
-    if name.endswith(".keras") or os.path.sep in name:
-        if not os.path.isfile(name):
-            raise bad_argument("MODEL", name, "a registry name or an existing .keras file")
-        return keras.saving.load_model(name, compile=False), size
-    info = model_info(name)
-    if size is None:
-        return info.build(), None
-    channels_last = keras.config.image_data_format() == "channels_last"
-    shape = (size, size, info.channels) if channels_last else (info.channels, size, size)
-    return info.build(input_shape=shape), None

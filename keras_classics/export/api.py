@@ -1,7 +1,7 @@
 """``keras_classics.export``: one call writes verified deployment artifacts from any backend.
 
-Each requested format is written by the current backend where Keras 3 can
-(``writers.NATIVE``), otherwise by a TensorFlow-backend subprocess from the
+Each requested format (a record of :mod:`keras_classics.export.formats`) is
+written by the current backend where Keras 3 can (its ``native_backends``), otherwise by a TensorFlow-backend subprocess from the
 backend-independent ``.keras`` file (one subprocess for all such formats). Each
 artifact is written into a staging folder inside the destination, loaded in its
 own runtime, run on sample inputs and compared with the Keras outputs of the
@@ -24,14 +24,9 @@ import numpy as np
 
 from keras_classics._validate import bad_argument, check_bool, check_choice, check_int
 from keras_classics.export import runtimes, writers
-from keras_classics.registry import model_info
+from keras_classics.export.formats import FORMATS, QUANTIZABLE, QUANTIZATIONS, TOLERANCE, lookup
+from keras_classics.utils.models import model_from_spec
 
-FORMATS = ("keras", "saved_model", "tflite", "onnx")
-QUANTIZATIONS = (None, "float16", "dynamic", "int8")
-QUANTIZABLE = ("tflite", "onnx")  # .keras and SavedModel stay float32
-# Largest allowed |artifact - Keras| on the outputs, times max(1, max |Keras output|)
-# so that logits are held to the same relative standard as probabilities.
-TOLERANCE = {None: 1e-4, "float16": 1e-2, "dynamic": 1e-1, "int8": 1e-1}
 DEFAULT_ROOT = "saved_models"
 UNKNOWN_SIZE = 224  # sample height/width for a model built with input_shape=(None, None, C)
 
@@ -165,13 +160,13 @@ def export(
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance <= 0):
         raise bad_argument("tolerance", tolerance, "None or a positive number")
     if quantize is not None and not set(formats) & set(QUANTIZABLE):
-        raise bad_argument("quantize", quantize, f"None for formats {', '.join(formats)} (quantization applies to tflite and onnx)")
+        raise bad_argument("quantize", quantize, f"None for formats {', '.join(formats)} (quantization applies to {' and '.join(QUANTIZABLE)})")
     if quantize == "int8" and representative_data is None:
         raise bad_argument("representative_data", None, "an array (N, height, width, channels) of typical inputs to calibrate quantize='int8'")
     backend = keras.backend.backend()
-    routes = {fmt: _route(fmt, backend, via) for fmt in formats}
+    routes = {fmt: FORMATS[fmt].route(backend, via) for fmt in formats}
     for fmt in formats:
-        runtimes.require(fmt, onnx_exporter="torch" if routes[fmt] == "native" and backend == "torch" else "tf2onnx")
+        FORMATS[fmt].require(backend if routes[fmt] == "native" else "tensorflow")
 
     model, stem = _resolve_model(model_or_path)
     representative = _check_representative(representative_data, model)
@@ -180,7 +175,7 @@ def export(
     out_dir = os.path.abspath(os.fspath(out_dir) if out_dir is not None else os.path.join(DEFAULT_ROOT, stem))
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise bad_argument("out_dir", out_dir, "a folder (this is a file)")
-    targets = {fmt: os.path.join(out_dir, _artifact_name(stem, fmt, quantize)) for fmt in formats}
+    targets = {fmt: os.path.join(out_dir, FORMATS[fmt].artifact(stem, quantize)) for fmt in formats}
     existing = [path for path in targets.values() if os.path.lexists(path)]
     if existing and not overwrite:
         raise bad_argument("overwrite", overwrite, f"True (--overwrite) to replace {', '.join(existing)}, or another out_dir")
@@ -199,11 +194,11 @@ def export(
                 got = runtimes.run_artifact(fmt, staged[fmt], x)
             except Exception as err:
                 raise ExportError(f"{fmt}: the artifact does not run in its runtime (nothing was written): {type(err).__name__}: {str(err)[:500]}") from err
-            reference = expected if fmt == "keras" else expected[:1]
+            reference = expected if FORMATS[fmt].whole_model else expected[:1]
             if len(got) < len(reference):
                 raise ExportError(f"{fmt}: the artifact has {len(got)} outputs, Keras {len(reference)} (nothing was written)")
             pairs = [runtimes.agreement(e, g) for e, g in zip(reference, got)]
-            level = quantize if fmt in QUANTIZABLE else None
+            level = quantize if FORMATS[fmt].quantizable else None
             scale = max(1.0, float(np.max(np.abs(reference[0]))))
             report.artifacts.append(
                 ArtifactReport(
@@ -236,21 +231,14 @@ def _check_formats(formats) -> tuple[str, ...]:
         formats = formats.split(",")
     if not isinstance(formats, (list, tuple)) or not formats:
         raise bad_argument("formats", formats, "a non-empty list of " + ", ".join(FORMATS))
-    aliases = {"tf_saved_model": "saved_model", "savedmodel": "saved_model", "litert": "tflite"}
     chosen = []
     for fmt in formats:
-        name = aliases.get(str(fmt).strip().lower(), str(fmt).strip().lower())
-        if name not in FORMATS:
+        record = lookup(fmt)
+        if record is None:
             raise bad_argument("formats", fmt, "any of " + ", ".join(repr(f) for f in FORMATS))
-        if name not in chosen:
-            chosen.append(name)
+        if record.name not in chosen:
+            chosen.append(record.name)
     return tuple(chosen)
-
-
-def _route(fmt, backend, via) -> str:
-    if fmt == "keras" or (via == "auto" and fmt in writers.NATIVE.get(backend, ())):
-        return "native"
-    return "subprocess"
 
 
 def _resolve_model(model_or_path):
@@ -259,31 +247,12 @@ def _resolve_model(model_or_path):
         return model_or_path, _safe(model_or_path.name)
     if not isinstance(model_or_path, (str, os.PathLike)):
         raise bad_argument("model_or_path", type(model_or_path).__name__, "a keras.Model, a registry name or the path of a .keras file")
-    path = os.fspath(model_or_path)
-    if os.path.exists(path) or path.endswith((".keras", ".h5")) or os.sep in path:
-        if not os.path.isfile(path):
-            raise bad_argument("model_or_path", path, "a registry name (keras_classics.list_models()) or the path of an existing .keras file")
-        try:
-            model = keras.saving.load_model(path)
-        except Exception as err:  # zip, JSON or deserialization errors all mean "not a Keras model"
-            raise bad_argument("model_or_path", path, f"a model file saved by Keras (.keras); loading failed with {type(err).__name__}: {str(err)[:300]}") from None
-        if not isinstance(model, keras.Model):
-            raise bad_argument("model_or_path", path, "a file holding a keras.Model")
-        return model, _safe(os.path.splitext(os.path.basename(path))[0])
-    try:
-        info = model_info(path)
-    except ValueError as err:
-        raise ValueError(str(err).replace("`name`", "`model_or_path`", 1)) from None
-    return info.build(), info.name
+    model, stem = model_from_spec(model_or_path, argument="model_or_path")
+    return model, _safe(stem)
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "model"
-
-
-def _artifact_name(stem, fmt, quantize) -> str:
-    suffix = f"_{quantize}" if quantize and fmt in QUANTIZABLE else ""
-    return {"keras": f"{stem}.keras", "saved_model": f"{stem}_saved_model", "tflite": f"{stem}{suffix}.tflite", "onnx": f"{stem}{suffix}.onnx"}[fmt]
 
 
 def _input_shape(model) -> tuple:
@@ -320,36 +289,29 @@ def _outputs(model, x) -> list[np.ndarray]:
 def _write_all(model, main, main_sample, formats, routes, staged, staging, quantize, representative) -> dict[str, str]:
     """Write every staged artifact; returns how each was written."""
     backend = keras.backend.backend()
-    onnx_path = staged.get("onnx")
-    if onnx_path and quantize:  # ONNX is exported in float32, then quantized here
-        onnx_path = os.path.join(staging, "float32.onnx")
-    paths = {**staged, "onnx": onnx_path} if onnx_path else dict(staged)
+    # A format quantized after writing (ONNX) is written in float32 first, then quantized into place.
+    requantized = [fmt for fmt in formats if quantize and FORMATS[fmt].quantizable and FORMATS[fmt].requantize]
+    paths = {fmt: os.path.join(staging, "float32-" + os.path.basename(path)) if fmt in requantized else path for fmt, path in staged.items()}
     vias, remote = {}, []
     for fmt in formats:
+        record = FORMATS[fmt]
         if routes[fmt] == "subprocess":
             remote.append(fmt)
             vias[fmt] = "tensorflow subprocess"
             continue
         try:
-            if fmt == "keras":
-                writers.write_keras(model, paths[fmt])
-            elif fmt == "saved_model":
-                writers.write_saved_model(main, paths[fmt])
-            elif fmt == "tflite":
-                writers.write_tflite(main, paths[fmt], quantize, representative)
-            else:
-                writers.write_onnx(main, paths[fmt])
+            record.write(model if record.whole_model else main, paths[fmt], record.quantize_in_writer(quantize), representative)
             vias[fmt] = f"{backend} in process"
         except Exception as err:
-            if fmt == "keras":
+            if not record.via_worker:
                 raise
             _discard(paths[fmt])
             remote.append(fmt)
             vias[fmt] = f"tensorflow subprocess ({backend} export failed: {type(err).__name__})"
     if remote:
         _run_worker(model, main_sample, staged, paths, remote, staging, quantize, representative)
-    if onnx_path and quantize:
-        writers.quantize_onnx(onnx_path, staged["onnx"], quantize, representative)
+    for fmt in requantized:
+        FORMATS[fmt].requantize(paths[fmt], staged[fmt], quantize, representative)
     return vias
 
 
@@ -362,7 +324,7 @@ def _run_worker(model, sample, staged, paths, formats, staging, quantize, repres
         "model": keras_path,
         "sample": os.path.join(staging, "sample.npy"),
         "representative": None,
-        "artifacts": [{"format": fmt, "path": paths[fmt], "quantize": quantize if fmt == "tflite" else None} for fmt in formats],
+        "artifacts": [{"format": fmt, "path": paths[fmt], "quantize": FORMATS[fmt].quantize_in_writer(quantize)} for fmt in formats],
     }
     np.save(spec["sample"], sample)
     if representative is not None and quantize == "int8":

@@ -2,7 +2,9 @@
 
 SavedModel runs in TensorFlow, TFLite in the LiteRT interpreter (``ai-edge-litert``;
 TensorFlow's deprecated ``tf.lite.Interpreter`` where LiteRT is absent), ONNX in
-ONNX Runtime, ``.keras`` in Keras on the current backend.
+ONNX Runtime, ``.keras`` in Keras on the current backend. Each format's record in
+:mod:`keras_classics.export.formats` names its loader here (and what it needs installed).
+NumPy and the runtimes are imported inside the loaders, so the records load without them.
 
 Threads: ``num_threads=None`` gives LiteRT every core this process may use (its
 own default is a single thread: 1.15 to 1.75 times Keras's latency on VGG16 and
@@ -12,56 +14,35 @@ docs/export.md) and leaves ONNX Runtime its own default (all physical cores).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
-import numpy as np
 
-EXTRA_HINT = "pip install keras-classics[export]"
-
-
-def missing_packages(fmt: str, onnx_exporter: str = "tf2onnx") -> list[str]:
-    """The pip names of what ``fmt`` needs and is not installed (``onnx_exporter``: tf2onnx or torch)."""
-    needs = {
-        "keras": [],
-        "saved_model": ["tensorflow"],
-        "tflite": ["tensorflow"],
-        "onnx": ["onnx", "onnxruntime"] + (["tf2onnx"] if onnx_exporter == "tf2onnx" else []),
-    }[fmt]
-    return [package for package in needs if importlib.util.find_spec(package) is None]
-
-
-def require(fmt: str, onnx_exporter: str = "tf2onnx") -> None:
-    missing = missing_packages(fmt, onnx_exporter)
-    if missing:
-        raise ImportError(
-            f"`formats`: {fmt!r} needs the package(s) {', '.join(missing)}, which are not installed; "
-            f"install them with `{EXTRA_HINT}`."
-        )
-
-
-def run_artifact(fmt: str, path: str, x: np.ndarray) -> list[np.ndarray]:
+def run_artifact(fmt: str, path: str, x) -> list:
     """The outputs of the artifact at ``path`` on the batch ``x``, as a list of arrays."""
     return load_artifact(fmt, path)(x)
 
 
 def load_artifact(fmt: str, path: str, num_threads: int | None = None):
     """Load the artifact once; returns ``predict(x) -> list of arrays`` (for timing, call it repeatedly)."""
-    return {"keras": _load_keras, "saved_model": _load_saved_model, "tflite": _load_tflite, "onnx": _load_onnx}[fmt](path, num_threads)
+    from keras_classics.export.formats import FORMATS
+
+    return FORMATS[fmt].load(path, num_threads)
 
 
 def _as_list(outputs):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
-def _load_keras(path, num_threads):
+def load_keras(path, num_threads=None):
     import keras
+    import numpy as np
 
     model = keras.saving.load_model(path)
     return lambda x: [np.asarray(keras.ops.convert_to_numpy(o)) for o in _as_list(model(x, training=False))]
 
 
-def _load_saved_model(path, num_threads):
+def load_saved_model(path, num_threads=None):
+    import numpy as np
     import tensorflow as tf
 
     loaded = tf.saved_model.load(path)  # the closure keeps it alive: .serve needs its variables
@@ -94,7 +75,9 @@ def tflite_interpreter(path, num_threads=None):
     return Interpreter(model_path=path, num_threads=num_threads or usable_cpus())
 
 
-def _load_tflite(path, num_threads):
+def load_tflite(path, num_threads=None):
+    import numpy as np
+
     interpreter = tflite_interpreter(path, num_threads)
     [given] = interpreter.get_input_details()
     shape = [None]
@@ -121,14 +104,16 @@ def onnx_session(path, num_threads=None):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def _load_onnx(path, num_threads):
+def load_onnx(path, num_threads=None):
     session = onnx_session(path, num_threads)
     name = session.get_inputs()[0].name
     return lambda x: session.run(None, {name: x})
 
 
-def agreement(expected: np.ndarray, got: np.ndarray) -> tuple[float, float]:
+def agreement(expected, got) -> tuple[float, float]:
     """``(maximum absolute difference, top-1 agreement)``; top-1 is over the last axis, averaged over the rest."""
+    import numpy as np
+
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64).reshape(expected.shape)
     max_abs = float(np.max(np.abs(expected - got))) if expected.size else 0.0

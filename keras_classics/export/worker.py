@@ -1,7 +1,7 @@
 """The TensorFlow-backend side of an export: ``KERAS_BACKEND=tensorflow python -m keras_classics.export.worker SPEC.json``.
 
-Used for the formats the calling backend cannot write itself (see
-``writers.NATIVE``). ``SPEC.json`` names the staged ``.keras`` file, one sample
+Used for the formats the calling backend cannot write itself (see each
+record's ``native_backends`` in :mod:`keras_classics.export.formats`). ``SPEC.json`` names the staged ``.keras`` file, one sample
 input and the representative data (``.npy``; the latter may be null) and the artifacts to write:
 ``[{"format": ..., "path": ..., "quantize": ...}, ...]``. Verification stays in
 the calling process, against its own Keras outputs.
@@ -27,22 +27,18 @@ def main(argv=None) -> int:
     if keras.backend.backend() != "tensorflow":
         print(f"the export worker needs KERAS_BACKEND=tensorflow, not {keras.backend.backend()}", file=sys.stderr)
         return 2
-    import keras_classics  # noqa: F401  (registers the custom layers before loading)
+    import keras_classics.layers  # noqa: F401  (registers the custom layers before loading)
     from keras_classics.export import writers
+    from keras_classics.export.formats import FORMATS
 
     model = writers.inference_model(keras.saving.load_model(spec["model"]), np.load(spec["sample"]))
     representative = np.load(spec["representative"]) if spec.get("representative") else None
     for artifact in spec["artifacts"]:
         fmt, path = artifact["format"], artifact["path"]
-        if fmt == "saved_model":
-            writers.write_saved_model(model, path)
-        elif fmt == "tflite":
-            writers.write_tflite(model, path, artifact.get("quantize"), representative)
-        elif fmt == "onnx":
-            writers.write_onnx(model, path)
-        else:
+        if fmt not in FORMATS or not FORMATS[fmt].via_worker:
             print(f"the export worker does not write {fmt!r}", file=sys.stderr)
             return 2
+        FORMATS[fmt].write(model, path, artifact.get("quantize"), representative)
         print(json.dumps({"format": fmt, "path": path}), flush=True)
     return 0
 

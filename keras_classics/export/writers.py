@@ -1,28 +1,19 @@
 """Writing each artifact from a Keras model in the current process.
 
-Which formats a backend writes itself is the table ``NATIVE``; the rest are
-written by :mod:`keras_classics.export.worker` in a TensorFlow-backend
-subprocess, from the backend-independent ``.keras`` file. Every writer takes the
-inference model (main output only) and a path it may fill; it never verifies:
-that is :mod:`keras_classics.export.runtimes`.
+Which formats a backend writes itself is each record's ``native_backends`` in
+:mod:`keras_classics.export.formats`; the rest are written by
+:mod:`keras_classics.export.worker` in a TensorFlow-backend subprocess, from the
+backend-independent ``.keras`` file. Every writer is
+``write(model, path, quantize=None, representative=None)``: it takes the
+inference model (main output only; ``.keras`` the whole model) and a path it may
+fill; it never verifies: that is :mod:`keras_classics.export.runtimes`.
+Keras is imported inside the writers, so the format records load without it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-
-import keras
-
-# What Keras 3.15 exports from each backend without help. JAX: SavedModel via
-# jax2tf, but no LiteRT converter, and ONNX would need jax2onnx (thirty-odd
-# packages). PyTorch: ONNX via torch.onnx; SavedModel export fails on plain
-# functional models, LiteRT needs litert-torch.
-NATIVE = {
-    "tensorflow": frozenset({"keras", "saved_model", "tflite", "onnx"}),
-    "jax": frozenset({"keras", "saved_model"}),
-    "torch": frozenset({"keras", "onnx"}),
-}
 
 CALIBRATION_SAMPLES = 100  # at most this many representative samples calibrate int8
 
@@ -32,6 +23,8 @@ def inference_model(model, sample):
 
     The model is called once on ``sample`` (Keras exports only models that have been called).
     """
+    import keras
+
     outputs = getattr(model, "outputs", None)
     if outputs and len(outputs) > 1:
         inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a list would change the signature
@@ -40,11 +33,11 @@ def inference_model(model, sample):
     return model
 
 
-def write_keras(model, path):
+def write_keras(model, path, quantize=None, representative=None):
     model.save(path)
 
 
-def write_saved_model(model, path):
+def write_saved_model(model, path, quantize=None, representative=None):
     """TF SavedModel with a ``serve`` endpoint (and ``serving_default`` signature) taking the model's input.
 
     On the TensorFlow backend ``model.export`` stores every weight twice
@@ -56,6 +49,8 @@ def write_saved_model(model, path):
     ``variables`` list is then empty; its functions and ``keras.layers.TFSMLayer``
     find the weights through the endpoint, as they do anyway.
     """
+    import keras
+
     if keras.backend.backend() != "tensorflow" or len(model.inputs) != 1:
         model.export(path, format="tf_saved_model", verbose=False)
         return
@@ -88,8 +83,10 @@ def write_tflite(model, path, quantize=None, representative=None):
         model.export(path, format="litert", verbose=False, target_spec=target_spec, **options)
 
 
-def write_onnx(model, path):
+def write_onnx(model, path, quantize=None, representative=None):
     """Float32 ONNX (quantization is applied afterwards, by :func:`quantize_onnx`)."""
+    import keras
+
     backend = keras.backend.backend()
     tf_only = (_plain_tf_conv(), _collect_between_tf2onnx_passes()) if backend == "tensorflow" else ()
     with _quiet(), contextlib.ExitStack() as stack:

@@ -15,6 +15,7 @@ Spellings are normalised (``"BatchNorm"``, ``"batch_norm"`` and ``"bn"`` are all
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import keras
@@ -47,14 +48,22 @@ def _lrn(channels, name, **kwargs):
     return LocalResponseNormalization(name=name, **kwargs)
 
 
-# canonical name -> (layer maker, suffix used in layer names)
+@dataclass(frozen=True)
+class NormKind:
+    """A row of ``NORMS``: how to make the layer, its layer-name suffix, the network settings it takes."""
+
+    make: Optional[Callable]
+    suffix: str
+    settings: tuple[str, ...] = ()  # what :func:`network_norm` may set: a paper's epsilon, momentum, scale
+
+
 NORMS = {
-    "batch": (_batch, "bn"),
-    "layer": (_layer, "ln"),
-    "instance": (_instance, "in"),
-    "group": (_group, "gn"),
-    "lrn": (_lrn, "lrn"),
-    "none": (None, ""),
+    "batch": NormKind(_batch, "bn", ("epsilon", "momentum", "center", "scale")),
+    "layer": NormKind(_layer, "ln", ("epsilon", "center", "scale")),
+    "instance": NormKind(_instance, "in", ("epsilon", "center", "scale")),
+    "group": NormKind(_group, "gn", ("epsilon", "center", "scale")),
+    "lrn": NormKind(_lrn, "lrn"),  # its constants (k, n, alpha, beta) are AlexNet's, not a network's setting
+    "none": NormKind(None, ""),
 }
 
 _ALIASES = {
@@ -72,7 +81,7 @@ class _NamedNorm:
 
     def __init__(self, kind: str, **layer_kwargs):
         self.kind = kind
-        self._make, self.suffix = NORMS[kind]
+        self._make, self.suffix = NORMS[kind].make, NORMS[kind].suffix
         self.layer_kwargs = layer_kwargs
 
     def __call__(self, channels: int, name: str) -> keras.layers.Layer:
@@ -109,6 +118,18 @@ def norm(norm, **layer_kwargs) -> Optional[NormFactory]:
         raise ValueError(f"`norm`: received {norm!r}; allowed: a name ({', '.join(NORMS)}), None, or a callable.")
     kind = canonical_norm_name(norm)
     return None if kind == "none" else _NamedNorm(kind, **layer_kwargs)
+
+
+def network_norm(norm_name, **settings) -> Optional[NormFactory]:
+    """Resolve ``norm_name`` with a network's ``settings`` (``epsilon``, ``momentum``, ``scale``).
+
+    A builder states its paper's constants once; a named norm gets those its kind
+    takes (``NormKind.settings``), the others (``lrn``) and callables are left as they are.
+    """
+    factory = norm(norm_name)
+    kind = getattr(factory, "kind", None)
+    taken = {key: value for key, value in settings.items() if kind in NORMS and key in NORMS[kind].settings}
+    return norm(factory, **taken) if taken else factory
 
 
 def norm_suffix(factory) -> str:

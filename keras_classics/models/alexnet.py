@@ -6,6 +6,9 @@ Paper, 227x227x3 -> conv1 55x55x96 -> pool 27x27 -> conv2 27x27x256 -> pool 13x1
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
 import keras
 
 from keras_classics._validate import check_choice, check_fraction
@@ -14,7 +17,7 @@ from keras_classics.layers.conv import conv_norm_act
 from keras_classics.layers.heads import dense_head, global_pool
 from keras_classics.layers.norm import norm as resolve_norm
 from keras_classics.models.base import check_arguments, finish, model_input
-from keras_classics.registry import Paper, register_model
+from keras_classics.registry import Paper, Variant, register_variants
 
 PAPER = Paper(
     title="ImageNet Classification with Deep Convolutional Neural Networks",
@@ -24,16 +27,33 @@ PAPER = Paper(
     url="https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks",
 )
 
-# (filters, kernel, stride, padding, groups) per convolution; pools follow conv1, conv2, conv5.
-VARIANTS = {
+
+@dataclass(frozen=True, kw_only=True)
+class AlexNetVariant(Variant):
+    convs: tuple  # (filters, kernel, stride, padding, groups) per convolution; pools follow conv1, conv2, conv5
+    norm: Optional[str]  # what norm="default" means
+
+
+_PAPER_SIZES = dict(default_size=227, min_size=67)
+VARIANTS = {  # keys are the ``variant`` argument
     # The two-GPU towers as groups=2: conv2, conv4, conv5 see only their own GPU's maps.
-    "paper": ((96, 11, 4, "valid", 1), (256, 5, 1, "same", 2), (384, 3, 1, "same", 1), (384, 3, 1, "same", 2), (256, 3, 1, "same", 2)),
-    "ungrouped": ((96, 11, 4, "valid", 1), (256, 5, 1, "same", 1), (384, 3, 1, "same", 1), (384, 3, 1, "same", 1), (256, 3, 1, "same", 1)),
+    "paper": AlexNetVariant(
+        convs=((96, 11, 4, "valid", 1), (256, 5, 1, "same", 2), (384, 3, 1, "same", 1), (384, 3, 1, "same", 2), (256, 3, 1, "same", 2)),
+        norm="lrn", **_PAPER_SIZES, registry_name="alexnet", reference=("alexnet", "paper:"),
+        description="the paper's network, two-GPU towers as groups=2",
+    ),
+    "ungrouped": AlexNetVariant(
+        convs=((96, 11, 4, "valid", 1), (256, 5, 1, "same", 1), (384, 3, 1, "same", 1), (384, 3, 1, "same", 1), (256, 3, 1, "same", 1)),
+        norm="lrn", **_PAPER_SIZES, registry_name="alexnet_ungrouped", reference=("alexnet", "paper layers"),
+        description="the paper's layers in one tower (no groups)",
+    ),
     # torchvision's (from "One weird trick", Krizhevsky 2014): padding 2 on conv1 at 224x224.
-    "torchvision": ((64, 11, 4, 2, 1), (192, 5, 1, "same", 1), (384, 3, 1, "same", 1), (256, 3, 1, "same", 1), (256, 3, 1, "same", 1)),
+    "torchvision": AlexNetVariant(
+        convs=((64, 11, 4, 2, 1), (192, 5, 1, "same", 1), (384, 3, 1, "same", 1), (256, 3, 1, "same", 1), (256, 3, 1, "same", 1)),
+        norm=None, default_size=224, min_size=63, registry_name="alexnet_torchvision", reference=("alexnet", "torchvision"),
+        description="torchvision's single-tower 64-192-384-256-256",
+    ),
 }
-DEFAULTS = {"paper": (227, "lrn"), "ungrouped": (227, "lrn"), "torchvision": (224, None)}
-MIN_SIZE = {"paper": 67, "ungrouped": 67, "torchvision": 63}
 
 
 def AlexNet(
@@ -79,15 +99,15 @@ def AlexNet(
     check_choice("variant", variant, VARIANTS)
     check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
     check_fraction("dropout", dropout)
-    default_size, default_norm = DEFAULTS[variant]
-    norm = resolve_norm(default_norm if norm == "default" else norm)
+    row = VARIANTS[variant]
+    norm = resolve_norm(row.norm if norm == "default" else norm)
     act = resolve_activation(activation)
     image, inputs = model_input(
-        input_tensor, input_shape, default_size=default_size, min_size=MIN_SIZE[variant], static=include_top, weights=weights
+        input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, static=include_top, weights=weights
     )
 
     x = image
-    for index, (filters, kernel, strides, padding, groups) in enumerate(VARIANTS[variant], start=1):
+    for index, (filters, kernel, strides, padding, groups) in enumerate(row.convs, start=1):
         layer_norm = norm if index <= 2 else None
         x = conv_norm_act(
             x, filters, kernel, strides, padding=padding, groups=groups, use_bias=True,
@@ -103,20 +123,4 @@ def AlexNet(
     return finish(inputs, x, name=name, weights=weights)
 
 
-_DESCRIPTIONS = {
-    "paper": "the paper's network, two-GPU towers as groups=2",
-    "ungrouped": "the paper's layers in one tower (no groups)",
-    "torchvision": "torchvision's single-tower 64-192-384-256-256",
-}
-for _variant, (_size, _) in DEFAULTS.items():
-    register_model(
-        "alexnet" if _variant == "paper" else f"alexnet_{_variant}",
-        AlexNet,
-        family="alexnet",
-        paper=PAPER,
-        default_size=_size,
-        min_size=MIN_SIZE[_variant],
-        reference=("alexnet", {"paper": "paper:", "ungrouped": "paper layers", "torchvision": "torchvision"}[_variant]),
-        defaults={"variant": _variant},
-        description=_DESCRIPTIONS[_variant],
-    )
+register_variants(VARIANTS, AlexNet, family="alexnet", paper=PAPER, key_argument="variant")

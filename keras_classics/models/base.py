@@ -87,6 +87,12 @@ def model_input(input_tensor, input_shape, *, default_size, min_size, channels=3
     return image, image
 
 
+def keywords(arguments: dict) -> dict:
+    """A public builder's ``locals()`` as keywords for its family builder, its ``**kwargs`` flattened in."""
+    fixed = {key: value for key, value in arguments.items() if key != "kwargs"}
+    return {**fixed, **arguments.get("kwargs", {})}
+
+
 def finish(inputs, outputs, *, name, weights, pretrained=None, include_top=True):
     """Make the ``keras.Model`` and load ``weights`` into it."""
     model = keras.Model(inputs, outputs, name=name)

@@ -10,7 +10,7 @@ weights the papers train them with.
 
 from __future__ import annotations
 
-import functools
+from dataclasses import replace
 
 import keras
 
@@ -21,9 +21,9 @@ from keras_classics.layers.heads import global_pool
 from keras_classics.layers.inception import Conv, Split, auxiliary_classifier, ceil_max_pool, inception_module
 from keras_classics.layers.inception import aux_loss_weights  # noqa: F401  (public here: keras_classics.aux_loss_weights)
 from keras_classics.layers.lrn import LocalResponseNormalization
-from keras_classics.layers.norm import norm as resolve_norm
+from keras_classics.layers.norm import network_norm
 from keras_classics.models.base import check_arguments, finish, model_input
-from keras_classics.registry import Paper, register_model
+from keras_classics.registry import Paper, Variant, register_variants
 
 GOOGLENET_PAPER = Paper(
     title="Going Deeper with Convolutions",
@@ -122,12 +122,35 @@ INCEPTION_V3_TABLE = {
 V3_AUX_AFTER = "mixed7"
 
 
-def _norm_factory(norm, *, epsilon, scale=True):
-    """Resolve ``norm``; a named normalization that takes them gets ``epsilon`` (and ``scale=False``)."""
-    factory = resolve_norm(norm)
-    if getattr(factory, "kind", None) in ("batch", "layer", "group", "instance"):
-        factory = resolve_norm(factory, epsilon=epsilon, **({} if scale else {"scale": False}))
-    return factory
+# Registry rows, one table per builder: the builder reads the first row (sizes, weights);
+# the others preset its knobs. An "_aux" entry has its auxiliary classifiers only with
+# include_top=True, so its features (include_top=False) still build.
+_GOOGLENET = Variant(default_size=224, min_size=15, reference=("googlenet", "without"))
+GOOGLENET_VARIANTS = {
+    "googlenet": _GOOGLENET,
+    "googlenet_aux": replace(
+        _GOOGLENET, reference=("googlenet", "with both"), top_defaults={"aux_logits": True},
+        description="with both auxiliary classifiers (outputs predictions, aux1, aux2; without them when include_top=False)",
+    ),
+    "googlenet_paper": replace(
+        _GOOGLENET, reference=None, defaults={"norm": None, "branch3_kernel": 5, "lrn": True},
+        description="the paper's Table 1: no batch norm, 5x5 branch, LRN in the stem",
+    ),
+}
+INCEPTION_V2_VARIANTS = {"inception_v2": Variant(default_size=224, min_size=7, description="BN-Inception (no published reference count)")}
+_V3 = Variant(default_size=299, min_size=75, pretrained="inception_v3", reference=("inception_v3", "keras.applications"))
+_TORCHVISION_V3 = {"norm_scale": True, "dropout": 0.5}
+INCEPTION_V3_VARIANTS = {
+    "inception_v3": _V3,
+    "inception_v3_torchvision": replace(
+        _V3, pretrained=None, reference=("inception_v3", "without"), defaults=_TORCHVISION_V3,
+        description="torchvision's configuration (batch norm with scale, dropout 0.5)",
+    ),
+    "inception_v3_torchvision_aux": replace(
+        _V3, pretrained=None, reference=("inception_v3", "with aux"), defaults=_TORCHVISION_V3, top_defaults={"aux_logits": True},
+        description="torchvision's configuration with the auxiliary classifier (outputs predictions, aux; without it when include_top=False)",
+    ),
+}
 
 
 def _check_aux(aux_logits, include_top):
@@ -210,9 +233,10 @@ def GoogLeNet(
     check_fraction("dropout", dropout)
     check_int("branch3_kernel", branch3_kernel, minimum=1)
     check_bool("lrn", lrn)
-    norm = _norm_factory(norm, epsilon=1e-3)
+    norm = network_norm(norm, epsilon=1e-3)
     act = resolve_activation(activation)
-    image, inputs = model_input(input_tensor, input_shape, default_size=224, min_size=15, static=aux_logits, weights=weights)
+    row = GOOGLENET_VARIANTS["googlenet"]
+    image, inputs = model_input(input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, static=aux_logits, weights=weights)
 
     # 224x224x3 -> 56x56x64 -> 28x28x192
     x = conv_norm_act(image, 64, 7, 2, padding=3, norm=norm, act=act, name="conv1")
@@ -291,9 +315,10 @@ def InceptionV2(
     """
     check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
     check_fraction("dropout", dropout)
-    norm = _norm_factory(norm, epsilon=1e-3)
+    norm = network_norm(norm, epsilon=1e-3)
     act = resolve_activation(activation)
-    image, inputs = model_input(input_tensor, input_shape, default_size=224, min_size=7, weights=weights)
+    row = INCEPTION_V2_VARIANTS["inception_v2"]
+    image, inputs = model_input(input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, weights=weights)
 
     # 224x224x3 -> 28x28x192
     x = conv_norm_act(image, 64, 7, 2, padding=3, norm=norm, act=act, name="conv1")
@@ -361,17 +386,18 @@ def InceptionV3(
     different border activations.
     """
     check_bool("norm_scale", norm_scale)
-    norm = _norm_factory(norm, epsilon=1e-3, scale=norm_scale)
+    norm = network_norm(norm, epsilon=1e-3, scale=norm_scale)
     act = resolve_activation(activation)
+    row = INCEPTION_V3_VARIANTS["inception_v3"]
     keras_config = getattr(norm, "kind", None) == "batch" and not norm_scale and aux_logits is False and getattr(act, "kind", None) == "relu"
-    pretrained = "inception_v3" if keras_config else None
+    pretrained = row.pretrained if keras_config else None
     check_arguments(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
         classifier_activation=classifier_activation, pretrained=pretrained,
     )
     _check_aux(aux_logits, include_top)
     check_fraction("dropout", dropout)
-    image, inputs = model_input(input_tensor, input_shape, default_size=299, min_size=75, weights=weights)
+    image, inputs = model_input(input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, weights=weights)
 
     # 299x299x3 -> 35x35x192
     x = conv_norm_act(image, 32, 3, 2, padding="valid", norm=norm, act=act, name="conv1")
@@ -397,37 +423,6 @@ def InceptionV3(
     return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, pretrained=pretrained, include_top=include_top)
 
 
-def _aux_with_top(builder):
-    """``builder`` with ``aux_logits=include_top``: a registry entry whose features (include_top=False) still build."""
-
-    @functools.wraps(builder)
-    def build(include_top=True, **kwargs):
-        kwargs.setdefault("aux_logits", include_top)
-        return builder(include_top=include_top, **kwargs)
-
-    return build
-
-
-_V1 = dict(family="inception", paper=GOOGLENET_PAPER, default_size=224, min_size=15)
-register_model("googlenet", GoogLeNet, reference=("googlenet", "without"), **_V1)
-register_model(
-    "googlenet_aux", _aux_with_top(GoogLeNet), reference=("googlenet", "with both"), **_V1,
-    description="with both auxiliary classifiers (outputs predictions, aux1, aux2; without them when include_top=False)",
-)
-register_model(
-    "googlenet_paper", GoogLeNet, **_V1, defaults={"norm": None, "branch3_kernel": 5, "lrn": True},
-    description="the paper's Table 1: no batch norm, 5x5 branch, LRN in the stem",
-)
-register_model("inception_v2", InceptionV2, family="inception", paper=BN_INCEPTION_PAPER, default_size=224, min_size=7,
-               description="BN-Inception (no published reference count)")
-_V3 = dict(family="inception", paper=INCEPTION_V3_PAPER, default_size=299, min_size=75)
-register_model("inception_v3", InceptionV3, reference=("inception_v3", "keras.applications"), **_V3)
-_TORCHVISION_V3 = {"norm_scale": True, "dropout": 0.5}
-register_model(
-    "inception_v3_torchvision", InceptionV3, reference=("inception_v3", "without"), defaults=_TORCHVISION_V3, **_V3,
-    description="torchvision's configuration (batch norm with scale, dropout 0.5)",
-)
-register_model(
-    "inception_v3_torchvision_aux", _aux_with_top(InceptionV3), reference=("inception_v3", "with aux"), defaults=_TORCHVISION_V3, **_V3,
-    description="torchvision's configuration with the auxiliary classifier (outputs predictions, aux; without it when include_top=False)",
-)
+register_variants(GOOGLENET_VARIANTS, GoogLeNet, family="inception", paper=GOOGLENET_PAPER)
+register_variants(INCEPTION_V2_VARIANTS, InceptionV2, family="inception", paper=BN_INCEPTION_PAPER)
+register_variants(INCEPTION_V3_VARIANTS, InceptionV3, family="inception", paper=INCEPTION_V3_PAPER)

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
 import keras
 
 from keras_classics._validate import bad_argument, check_choice, check_fraction
@@ -17,7 +20,7 @@ from keras_classics.layers.norm import norm_suffix
 from keras_classics.layers.partial_conv import PartialConv2D
 from keras_classics.layers.rbf import EuclideanRBF
 from keras_classics.models.base import check_arguments, finish, model_input
-from keras_classics.registry import Paper, register_model
+from keras_classics.registry import Paper, Variant, register_variants
 
 PAPER = Paper(
     title="Gradient-Based Learning Applied to Document Recognition",
@@ -35,10 +38,28 @@ C3_CONNECTIONS = (
     (0, 1, 2, 3, 4, 5),
 )
 
-VARIANTS = {
-    # default activation, subsampling, C3 connections, output layer
-    "modern": ("tanh", "average", None, "dense"),
-    "paper": ("scaled_tanh", "trainable", C3_CONNECTIONS, "rbf"),
+
+@dataclass(frozen=True, kw_only=True)
+class LeNetVariant(Variant):
+    activation: str
+    subsampling: str
+    c3_connections: Optional[tuple]  # None: every C3 map sees all six S2 maps
+    output: str
+    default_size: int = 32
+    min_size: int = 32
+    channels: int = 1
+    classes: int = 10
+
+
+VARIANTS = {  # keys are the ``variant`` argument
+    "modern": LeNetVariant(
+        activation="tanh", subsampling="average", c3_connections=None, output="dense", registry_name="lenet5",
+        reference=("lenet5", "modern"), description="modern form: full C3, pooling, dense output",
+    ),
+    "paper": LeNetVariant(
+        activation="scaled_tanh", subsampling="trainable", c3_connections=C3_CONNECTIONS, output="rbf", registry_name="lenet5_1998",
+        reference=("lenet5", "1998 paper"), description="the 1998 paper: partial C3, trainable subsampling, fixed RBF output",
+    ),
 }
 SUBSAMPLING = ("average", "max", "trainable")
 
@@ -91,23 +112,25 @@ def LeNet5(
     ours averages, which the trainable coefficient absorbs (a factor of 4).
     """
     check_choice("variant", variant, VARIANTS)
-    default_act, default_sub, connections, default_output = VARIANTS[variant]
-    subsampling = check_choice("subsampling", subsampling or default_sub, SUBSAMPLING)
-    output = check_choice("output", output or default_output, ("dense", "rbf"))
+    row = VARIANTS[variant]
+    subsampling = check_choice("subsampling", subsampling or row.subsampling, SUBSAMPLING)
+    output = check_choice("output", output or row.output, ("dense", "rbf"))
     check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
     check_fraction("dropout", dropout)
     if output == "rbf" and include_top and classifier_activation not in (None, "softmax", "linear"):
         raise bad_argument("classifier_activation", classifier_activation, "'softmax', 'linear' or None with output='rbf'")
-    act = resolve_activation(activation or default_act)
+    act = resolve_activation(activation or row.activation)
     norm = resolve_norm(norm)
-    image, inputs = model_input(input_tensor, input_shape, default_size=32, min_size=32, channels=1, static=include_top, weights=weights)
+    image, inputs = model_input(
+        input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, channels=row.channels, static=include_top, weights=weights
+    )
 
     x = conv_norm_act(image, 6, 5, padding="valid", norm=norm, act=act, name="c1")  # 32x32 -> 28x28x6
     x = _subsample(x, subsampling, act, name="s2")  # -> 14x14x6
-    if connections is None:
+    if row.c3_connections is None:
         x = conv_norm_act(x, 16, 5, padding="valid", norm=norm, act=act, name="c3")  # -> 10x10x16
     else:
-        x = PartialConv2D(5, connections, name="c3_conv")(x)
+        x = PartialConv2D(5, row.c3_connections, name="c3_conv")(x)
         if norm is not None:
             x = norm(16, f"c3_{norm_suffix(norm)}")(x)
         x = act(f"c3_{activation_suffix(act)}")(x)
@@ -141,8 +164,4 @@ def _subsample(x, kind, act, *, name):
     return x
 
 
-register_model("lenet5", LeNet5, family="lenet", paper=PAPER, default_size=32, min_size=32, channels=1, classes=10,
-               reference=("lenet5", "modern"), description="modern form: full C3, pooling, dense output")
-register_model("lenet5_1998", LeNet5, family="lenet", paper=PAPER, default_size=32, min_size=32, channels=1, classes=10,
-               reference=("lenet5", "1998 paper"), defaults={"variant": "paper"},
-               description="the 1998 paper: partial C3, trainable subsampling, fixed RBF output")
+register_variants(VARIANTS, LeNet5, family="lenet", paper=PAPER, key_argument="variant")

@@ -15,7 +15,7 @@ from keras_classics.layers.heads import global_pool
 from keras_classics.layers.mlpconv import mlpconv
 from keras_classics.layers.norm import norm as resolve_norm
 from keras_classics.models.base import check_arguments, finish, model_input
-from keras_classics.registry import Paper, register_model
+from keras_classics.registry import Paper, Variant, register_variants
 
 PAPER = Paper(
     title="Network In Network",
@@ -27,6 +27,7 @@ PAPER = Paper(
 
 # (filters, kernel, stride, padding) of each feature block; a 3x3/2 max pool follows each.
 BLOCKS = ((96, 11, 4, "valid"), (256, 5, 1, "same"), (384, 3, 1, "same"))
+VARIANTS = {"nin": Variant(default_size=224, min_size=67, reference="nin")}
 
 
 def NiN(
@@ -67,7 +68,8 @@ def NiN(
     check_fraction("dropout", dropout)
     norm = resolve_norm(norm)
     act = resolve_activation(activation)
-    image, inputs = model_input(input_tensor, input_shape, default_size=224, min_size=67, weights=weights)
+    row = VARIANTS["nin"]
+    image, inputs = model_input(input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, weights=weights)
 
     x = image
     for index, (filters, kernel, strides, padding) in enumerate(BLOCKS, start=1):
@@ -85,4 +87,4 @@ def NiN(
     return finish(inputs, x, name=name, weights=weights)
 
 
-register_model("nin", NiN, family="nin", paper=PAPER, default_size=224, min_size=67, reference="nin")
+register_variants(VARIANTS, NiN, family="nin", paper=PAPER)

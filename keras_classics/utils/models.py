@@ -15,7 +15,7 @@ def load_model_file(path, *, argument: str = "model", compile: bool = True):
     """Load a ``.keras`` file; any failure (missing, corrupt, not a model) is one ``ValueError`` naming ``argument``."""
     import keras
 
-    import keras_classics  # noqa: F401  (registers the custom layers)
+    import keras_classics.layers  # noqa: F401  (registers the custom layers)
     from keras_classics._validate import bad_argument
 
     path = os.fspath(path)

@@ -7,19 +7,27 @@ progress, and the same command resumes by skipping the keys already present.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 
 class ResultsTable:
-    """The CSV at ``path`` whose rows are identified by the ``key`` columns; ``columns`` come first, in order."""
+    """The CSV at ``path`` whose rows are identified by the ``key`` columns; ``columns`` come first, in order.
 
-    def __init__(self, path, columns: Sequence[str], key: Sequence[str], *, argument: str = "--out"):
+    ``argument`` is the flag named in errors about this file; ``owner`` (e.g.
+    ``"compare"``), where given, is the command errors say the file must come from.
+    """
+
+    def __init__(self, path, columns: Sequence[str], key: Sequence[str], *, argument: str = "--out", owner: str = ""):
         self.path = Path(path)
         self.columns = tuple(columns)
         self.key = tuple(key)
-        self.argument = argument  # the flag named in errors about this file
+        self.argument = argument
+        self.owner = owner
+
+    @property
+    def _kind(self) -> str:
+        return f"CSV written by {self.owner}" if self.owner else "results CSV"
 
     def read(self):
         """The table on disk as a DataFrame (empty, with ``columns``, when there is none); key columns as strings."""
@@ -32,7 +40,7 @@ class ResultsTable:
         try:
             table = pd.read_csv(self.path, keep_default_na=True)
         except (pd.errors.ParserError, UnicodeDecodeError) as err:
-            raise bad_argument(self.argument, str(self.path), f"a new path or a readable results CSV ({err})") from None
+            raise bad_argument(self.argument, str(self.path), f"a new path or a readable {self._kind} ({err})") from None
         for key in self.key:
             if key in table.columns:
                 table[key] = table[key].astype(str)
@@ -43,7 +51,7 @@ class ResultsTable:
         from keras_classics._validate import bad_argument
 
         if self.path.exists() and not set(self.key) <= set(self.read().columns):
-            raise bad_argument(self.argument, str(self.path), "a new path or a results CSV with the columns " + ", ".join(self.key))
+            raise bad_argument(self.argument, str(self.path), f"a new path or a {self._kind} with the columns " + ", ".join(self.key))
 
     def keys(self, table=None) -> set:
         """The keys present (tuples of strings)."""
