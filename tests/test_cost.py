@@ -281,7 +281,7 @@ def test_table_text_and_cli(tmp_path, capsys):
     assert cli("summary", "vgg11", "--input-size", "32") == 0
     out = capsys.readouterr().out
     assert "vgg11: input 32x32x3" in out and "block5_pool" in out
-    with pytest.raises(ValueError, match="name.*no_such_model"):
+    with pytest.raises(ValueError, match="MODEL.*no_such_model"):
         cli("summary", "no_such_model")
     with pytest.raises(ValueError, match="MODEL.*missing.keras"):
         cli("summary", str(tmp_path / "missing.keras"))
@@ -290,11 +290,13 @@ def test_table_text_and_cli(tmp_path, capsys):
 
 
 def test_models_table_has_measured_gmacs(monkeypatch):
-    from keras_classics import tables
+    from keras_classics import registry, tables
 
     info = kc.model_info("vgg11")
     small = type(info)(**{**info.__dict__, "builder": lambda **kw: stack((8, 8, 3), L.Conv2D(4, 3, name="c")), "defaults": {}})
-    monkeypatch.setattr(tables, "model_info", lambda name: small)
+    monkeypatch.setattr(registry, "model_info", lambda name: small)
     row = tables.measure("vgg11")
-    assert row["gmacs"] == round(6 * 6 * 4 * 27 / 1e9, 3) and "gmacs" in tables.models_table(["vgg11"]).columns
+    assert row["gmacs"] == round(6 * 6 * 4 * 27 / 1e9, 3)
+    assert row["params"] == 3 * 3 * 3 * 4 + 4 and row["trainable"] == row["params"]
     assert "7.609 GMACs" in row["reference"]
+    assert "gmacs" in tables.to_markdown(tables.table_rows([row])).splitlines()[0]
