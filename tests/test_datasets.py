@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import BACKEND
 from keras_classics import augment as augment_lib
 from keras_classics.datasets import DATASETS, Splits, load_dataset
 from keras_classics.layers import PCALighting
@@ -211,6 +212,7 @@ def test_augmentations_keep_shapes_and_mix_labels():
     np.testing.assert_array_equal(_all(aug.test)[0], _all(plain.test)[0])  # only the training split is augmented
 
 
+@pytest.mark.skipif(BACKEND == "jax", reason="runs under TensorFlow and PyTorch; under JAX its first call costs about 2 minutes on 2 cores (119 s measured)")
 def test_randaugment_runs_inside_tf_data():
     import tensorflow as tf
 

@@ -12,6 +12,7 @@ import keras
 
 from keras_classics import weights as weight_io
 from keras_classics._validate import bad_argument, check_bool, check_int
+from keras_classics.utils.shapes import image_shape
 
 POOLING_MODES = (None, "avg", "max")
 
@@ -63,7 +64,7 @@ def model_input(input_tensor, input_shape, *, default_size, min_size, channels=3
         shape = tuple(input_tensor.shape[1:])
         argument = "input_tensor"
     elif input_shape is None:
-        shape = (default_size, default_size, channels) if channels_last else (channels, default_size, default_size)
+        shape = image_shape(default_size, channels)
         argument = "input_shape"
     else:
         shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape

@@ -25,7 +25,7 @@ QUIET_LOGS = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 # glog/absl-formatted lines from TensorFlow's platform probing, and the fixed notes around them.
 CHATTER = re.compile(
     r"^(?:[IWE]\d{4} [\d:.]+\s+\d+ (?:cudart_stub|cuda_platform|cuda_executor|cuda_dnn|cuda_fft|cuda_blas|cuda_diagnostics"
-    r"|cpu_feature_guard|port|dso_loader|gpu_device|xla_bridge)\.cc:\d+\]"
+    r"|cpu_feature_guard|port|dso_loader|gpu_device|xla_bridge|pjrt_client|cpu_client)\.cc:\d+\]"
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|oneDNN custom operations are on"
     r"|To enable the following instructions:.*rebuild TensorFlow)"

@@ -1,0 +1,91 @@
+"""``load_dataset``: a dataset's name or folder in, train / validation / test pipelines out."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from keras_classics._validate import bad_argument, check_fraction, check_int
+from keras_classics.datasets.pipeline import _parse_input_shape, _pipeline, _statistics
+from keras_classics.datasets.sources import _digits, _folder, _keras_dataset
+from keras_classics.datasets.splits import SplitSizes, Splits, _stratified_split
+
+DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100")
+
+
+def load_dataset(
+    name="digits",
+    *,
+    input_shape,
+    batch_size=64,
+    validation_split=0.1,
+    seed=0,
+    augment=None,
+    data_dir=None,
+    one_hot=False,
+) -> Splits:
+    """Train / validation / test pipelines for ``name``, shaped for a model taking ``input_shape``.
+
+    Args:
+        name: one of ``DATASETS`` or a path to an image folder (one sub-folder per class).
+        input_shape: the model's input, ``(height, width, channels)`` (channels
+            first under ``channels_first``); 1 or 3 channels.
+        batch_size: the global batch size (split across replicas when distributed).
+        validation_split: fraction of the training data held out for validation (0 for none).
+        seed: shuffling, the validation split and augmentation draw from it.
+        augment: ``None`` or names for :func:`keras_classics.augment.augmentation`
+            (``"crop,flip"``, ``["pca"]``), applied to the training split only.
+        data_dir: Keras's cache folder for the ``keras.datasets`` ones (it holds
+            ``datasets/``); default ``$KERAS_HOME`` or ``~/.keras``.
+        one_hot: one-hot labels (for label smoothing); forced by MixUp/CutMix.
+
+    Raises ``ValueError`` for an unknown name, an empty or one-class folder, a
+    batch larger than the training split, or a bad shape.
+    """
+    from keras_classics.augment import LABEL_MIXING, augmentation as build_augmentation, parse_augment
+
+    height, width, channels, channels_last = _parse_input_shape(input_shape)
+    check_int("batch_size", batch_size, minimum=1)
+    check_fraction("validation_split", validation_split)
+    check_int("seed", seed, minimum=0)
+    names = parse_augment(augment)
+    one_hot = bool(one_hot) or any(n in LABEL_MIXING for n in names)
+
+    if isinstance(name, (str, os.PathLike)) and os.fspath(name) in DATASETS:
+        source = _digits(data_dir) if name == "digits" else _keras_dataset(os.fspath(name), data_dir)
+    elif isinstance(name, (str, os.PathLike)) and os.path.isdir(os.fspath(name)):
+        source = _folder(name, channels)
+    else:
+        raise bad_argument("name", name, "one of " + ", ".join(repr(d) for d in DATASETS) + " or a path to an image folder with one sub-folder per class")
+
+    num_classes = len(source.class_names)
+    train_labels = source.train[1]
+    train_idx, val_idx = _stratified_split(train_labels, validation_split, seed) if validation_split > 0 else (np.arange(len(train_labels)), np.array([], "int64"))
+    if batch_size > len(train_idx):
+        raise bad_argument("batch_size", batch_size, f"at most {len(train_idx)}, the size of the training split")
+    mean, std, eigenvalues, eigenvectors = _statistics(source, train_idx, channels, seed)
+    aug = build_augmentation(names, height=height, width=width, channels=channels, seed=seed, eigenvalues=eigenvalues, eigenvectors=eigenvectors) if names else None
+
+    common = dict(batch_size=batch_size, height=height, width=width, channels=channels, channels_last=channels_last, mean=mean, std=std,
+                  one_hot=one_hot, num_classes=num_classes, seed=seed)
+    train = _pipeline(source, train_idx, kind="train", augmentation=aug, **common)
+    validation = _pipeline(source, val_idx, kind="validation", augmentation=None, **common) if len(val_idx) else None
+    test = _pipeline(source, None, kind="test", augmentation=None, **common)
+    return Splits(
+        train=train,
+        validation=validation,
+        test=test,
+        num_classes=num_classes,
+        class_names=list(source.class_names),
+        sizes=SplitSizes(len(train_idx), len(val_idx), len(source.test[1])),
+        input_shape=tuple(input_shape),
+        batch_size=batch_size,
+        label_mode="categorical" if one_hot else "int",
+        mean=mean,
+        std=std,
+        eigenvalues=eigenvalues,
+        eigenvectors=eigenvectors,
+        augment=names,
+        skipped=list(source.skipped),
+    )

@@ -1,0 +1,115 @@
+"""The sources: the embedded digits, the keras.datasets ones and image folders, as arrays or files before any pipeline."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from importlib import resources
+
+import keras
+import numpy as np
+
+from keras_classics._validate import bad_argument
+from keras_classics.datasets.splits import TEST_FRACTION, TEST_SEED, _stratified_split
+
+
+@dataclass
+class _Source:
+    """A dataset before it becomes pipelines: arrays in memory, or image files."""
+
+    class_names: list
+    train: tuple  # (images or paths, labels)
+    test: tuple
+    scale: float = 1.0 / 255.0  # multiplies the stored pixel values into [0, 1]
+    files: bool = False
+    skipped: list = field(default_factory=list)
+
+
+def _digits(data_dir):
+    with resources.files("keras_classics.data").joinpath("digits.npz").open("rb") as f, np.load(f) as arrays:
+        images, labels = arrays["images"], arrays["labels"].astype("int64")
+    train_idx, test_idx = _stratified_split(labels, TEST_FRACTION, TEST_SEED)
+    return _Source([str(d) for d in range(10)], (images[train_idx], labels[train_idx]), (images[test_idx], labels[test_idx]), scale=1.0 / 16.0)
+
+
+_KERAS_DATASETS = {
+    "mnist": ("mnist", [str(d) for d in range(10)]),
+    "fashion_mnist": ("fashion_mnist", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
+    "cifar10": ("cifar10", ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]),
+    "cifar100": ("cifar100", [str(c) for c in range(100)]),  # fine labels
+}
+
+
+class _KerasHome:
+    """Points ``keras.utils.get_file``'s cache at ``data_dir`` for the duration of a load."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+
+    def __enter__(self):
+        from keras.src.backend import config
+
+        self._config, self._saved = config, config._KERAS_DIR
+        if self.data_dir is not None:
+            config._KERAS_DIR = os.fspath(self.data_dir)
+
+    def __exit__(self, *exc):
+        self._config._KERAS_DIR = self._saved
+
+
+def _keras_dataset(name, data_dir):
+    module, class_names = _KERAS_DATASETS[name]
+    loader = getattr(keras.datasets, module)
+    try:
+        with _KerasHome(data_dir):
+            (x_train, y_train), (x_test, y_test) = loader.load_data()
+    except Exception as err:  # no internet, a corrupt cache: one clear line
+        where = os.path.join(os.fspath(data_dir) if data_dir else "$KERAS_HOME or ~/.keras", "datasets")
+        raise bad_argument("name", name, f"a dataset keras.datasets can load (it failed: {str(err).splitlines()[0][:200]}; "
+                           f"without internet, place its files in {where})") from None
+    y_train, y_test = np.asarray(y_train).reshape(-1).astype("int64"), np.asarray(y_test).reshape(-1).astype("int64")
+    return _Source(class_names, (x_train, y_train), (x_test, y_test))
+
+
+def _decode(path, channels):
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    image.set_shape((None, None, channels))
+    return image
+
+
+def _folder(path, channels):
+    """Index an image folder with keras.utils, then decode every image once to find bad ones."""
+    import tensorflow as tf
+
+    folder = os.fspath(path)
+    allowed = "a folder with one sub-folder of images per class, at least 2 classes"
+    classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    if len(classes) < 2:
+        raise bad_argument("name", folder, f"{allowed} (found {len(classes)} sub-folder{'s' * (len(classes) != 1)})")
+    try:
+        listing = keras.utils.image_dataset_from_directory(folder, labels="inferred", batch_size=None, shuffle=False, verbose=False)
+    except ValueError as err:
+        raise bad_argument("name", folder, f"{allowed} ({str(err).splitlines()[0]})") from None
+    class_names = list(listing.class_names)
+    paths = list(listing.file_paths)
+    labels = np.array([class_names.index(os.path.relpath(p, folder).split(os.sep)[0]) for p in paths], "int64")
+    good, skipped = [], []
+    for i, p in enumerate(paths):
+        try:
+            image = _decode(p, channels)
+            if image.shape[0] == 0 or image.shape[1] == 0:
+                raise ValueError("empty image")
+            good.append(i)
+        except (tf.errors.OpError, ValueError) as err:
+            skipped.append(p)
+            warnings.warn(f"keras_classics.datasets: skipping unreadable image {p}: {str(err).splitlines()[0][:120]}", stacklevel=3)
+    labels = labels[good]
+    paths = np.array(paths, dtype=object)[good]
+    counts = np.bincount(labels, minlength=len(class_names))
+    if (counts > 0).sum() < 2:
+        raise bad_argument("name", folder, f"{allowed} with readable images (readable images per class: {dict(zip(class_names, counts.tolist()))})")
+    train_idx, test_idx = _stratified_split(labels, TEST_FRACTION, TEST_SEED)
+    return _Source(class_names, (paths[train_idx], labels[train_idx]), (paths[test_idx], labels[test_idx]), files=True, skipped=skipped)
