@@ -34,6 +34,10 @@ def cli_main(argv):
 EPOCHS, BATCH = 5, 32  # LeNet-5 on digits: >= 95 % test accuracy in a few seconds of training
 
 
+# The tests that share the run below go to one xdist worker, so it trains once per suite, not once per worker.
+SHARES_THE_RUN = pytest.mark.xdist_group("lenet_run")
+
+
 @pytest.fixture(scope="module")
 def lenet_run(tmp_path_factory):
     """One uninterrupted LeNet-5 run on digits, shared by the tests below (and the fault test's reference)."""
@@ -44,11 +48,13 @@ def lenet_run(tmp_path_factory):
     return result
 
 
+@SHARES_THE_RUN
 def test_lenet5_reaches_95_percent_on_digits(lenet_run):
     assert lenet_run.test["accuracy"] >= 0.95, lenet_run.test
     assert lenet_run.initial_epoch == 0 and lenet_run.epochs_run == EPOCHS
 
 
+@SHARES_THE_RUN
 def test_run_folder_holds_models_log_and_results(lenet_run):
     out = lenet_run.out_dir
     assert sorted(os.listdir(out)) == ["best.keras", "log.csv", "model.keras", "results.json", "run.json"]  # backup/ removed at the end
@@ -61,12 +67,14 @@ def test_run_folder_holds_models_log_and_results(lenet_run):
     assert best.count_params() == lenet_run.model.count_params()
 
 
+@SHARES_THE_RUN
 def test_evaluate_command_reproduces_the_test_accuracy(lenet_run, capsys):
     assert cli_main(["evaluate", lenet_run.out_dir, "--last"]) == 0
     printed = capsys.readouterr().out
     assert f"accuracy {lenet_run.test['accuracy']:.4f}" in printed
 
 
+@SHARES_THE_RUN
 def test_evaluate_in_the_library_reads_the_run_and_checks_its_arguments(lenet_run, tmp_path):
     metrics = training.evaluate(lenet_run.out_dir, split="validation", last=True)
     assert metrics["accuracy"] == pytest.approx(lenet_run.history["val_accuracy"][-1], abs=1e-6)
@@ -116,6 +124,7 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, capsys, argv, 
     assert not out.exists()
 
 
+@SHARES_THE_RUN
 def test_resume_with_a_mismatched_model_overwrites_nothing(lenet_run, capsys):
     before = _snapshot(lenet_run.out_dir)
     for argv in (["vgg11", "--input-size", "32", "--resume"], ["lenet5", "--channels", "3", "--resume"], ["lenet5"],
@@ -126,6 +135,7 @@ def test_resume_with_a_mismatched_model_overwrites_nothing(lenet_run, capsys):
     assert _snapshot(lenet_run.out_dir) == before
 
 
+@SHARES_THE_RUN
 def test_resume_continues_a_finished_run(lenet_run, tmp_path):
     out = tmp_path / "continued"
     shutil.copytree(lenet_run.out_dir, out)
@@ -255,6 +265,7 @@ def _read_state(out):
 
 
 @pytest.mark.slow
+@SHARES_THE_RUN
 def test_sigkill_mid_epoch_then_same_command_resumes(lenet_run, tmp_path):
     out = str(tmp_path / "killed")
     epochs, batch = EPOCHS, BATCH  # the reference run's settings
