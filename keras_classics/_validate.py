@@ -7,6 +7,7 @@ was received and what is allowed, so users never see a backend stack trace.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Iterable
 
 
@@ -43,6 +44,13 @@ def check_nonnegative(argument: str, value: Any, what: str = "a number") -> floa
     return float(value)
 
 
+def check_positive(argument: str, value: Any, what: str = "a number") -> float:
+    """A finite real number > 0 (not a bool): a learning rate, an epsilon."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise bad_argument(argument, value, f"{what} > 0")
+    return float(value)
+
+
 def check_bool(argument: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise bad_argument(argument, value, "True or False")
@@ -52,3 +60,47 @@ def check_bool(argument: str, value: Any) -> bool:
 def normalise_name(name: str) -> str:
     """``"BatchNorm"``, ``"batch_norm"``, ``"batch-norm"`` -> ``"batchnorm"``."""
     return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def _path(argument: str, value: Any) -> str:
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise bad_argument(argument, value, "a path")
+    return os.fspath(value)
+
+
+def _check_creatable(argument: str, path: str) -> None:
+    """The nearest existing ancestor of ``path`` must be a folder this process can write in (checked, not created)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise bad_argument(argument, path, f"a path that can be created ({parent} is a file, not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise bad_argument(argument, path, f"a path that can be created (the folder {parent} cannot be written)")
+
+
+def check_output_folder(argument: str, value: Any) -> str:
+    """An existing folder, or a path where one can be made; nothing is created (so a bad input writes nothing)."""
+    path = _path(argument, value)
+    if os.path.lexists(path):
+        if not os.path.isdir(path):
+            raise bad_argument(argument, path, "a folder (this is a file)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise bad_argument(argument, path, "a folder that can be written")
+    else:
+        _check_creatable(argument, path)
+    return path
+
+
+def check_output_file(argument: str, value: Any, *, force: bool, force_flag: str = "--force") -> str:
+    """A file path to write: not a folder, its folder creatable, and no existing file unless ``force``: nothing is overwritten silently."""
+    path = _path(argument, value)
+    if os.path.isdir(path):
+        raise bad_argument(argument, path, "a file path (this is a folder)")
+    if os.path.lexists(path):
+        if not force:
+            raise bad_argument(argument, path, f"a new file, or {force_flag} to replace this one")
+        if not os.access(path, os.W_OK):
+            raise bad_argument(argument, path, "a file that can be written")
+    _check_creatable(argument, path)
+    return path

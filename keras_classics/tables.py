@@ -64,8 +64,7 @@ def _reference_text(reference) -> str:
 
 
 def registry_names(pattern: str = "*") -> list[str]:
-    """The registry's names matching ``pattern``, the models imported first (they fill the registry)."""
-    import keras_classics.models  # noqa: F401
+    """The registry's names matching ``pattern`` (``list_models`` imports the model files that fill it)."""
     from keras_classics.registry import list_models
 
     return list_models(pattern)

@@ -1,4 +1,9 @@
-"""A model saved under one backend loads under the others with equal outputs."""
+"""A model saved under one backend loads under another with equal outputs.
+
+Each backend's suite loads what it saved under the next backend of a cycle (TensorFlow -> JAX ->
+PyTorch -> TensorFlow): over the three CI suites every backend saves once and loads once, for
+half the cost of loading under both others in each suite (55-150 s per suite on 2 cores).
+"""
 
 import json
 import subprocess
@@ -9,7 +14,9 @@ import numpy as np
 import pytest
 
 import keras_classics as kc
-from conftest import BACKEND, other_backends, subprocess_env, to_numpy
+from conftest import BACKEND, subprocess_env, to_numpy
+
+NEXT = {"tensorflow": "jax", "jax": "torch", "torch": "tensorflow"}
 
 # custom layers (PartialConv2D, EuclideanRBF, scaled_tanh; LRN, grouped convolutions; BN)
 CASES = {"lenet5_1998": 32, "alexnet": 67, "vgg11_bn": 32}
@@ -31,7 +38,7 @@ LOADER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_saved_model_loads_under_every_other_backend(tmp_path):
+def test_saved_model_loads_under_the_next_backend(tmp_path):
     paths, expected = {}, {}
     for name, size in CASES.items():
         info = kc.model_info(name)
@@ -41,7 +48,7 @@ def test_saved_model_loads_under_every_other_backend(tmp_path):
         model.save(path)
         np.save(path + ".x.npy", x)
         paths[name], expected[name] = path, to_numpy(model(x, training=False))[0]
-    for backend in other_backends():
+    for backend in [NEXT[BACKEND]]:
         run = subprocess.run(
             [sys.executable, "-c", LOADER, json.dumps(paths)], env=subprocess_env(backend),
             capture_output=True, text=True, timeout=600,

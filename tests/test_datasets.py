@@ -185,6 +185,34 @@ def test_empty_or_one_class_folder_is_a_clear_error(tmp_path, make, match):
         load_dataset(str(make(folder)), input_shape=(16, 16, 3))
 
 
+def test_gif_and_bmp_load_in_grey_and_rgb(tmp_path):
+    """TensorFlow decodes GIF and BMP to RGB only: in grey (LeNet's one channel) they were reported unreadable and dropped."""
+    Image = pytest.importorskip("PIL.Image")  # with matplotlib, in the test extra
+    rng = np.random.default_rng(5)
+    for c, name in enumerate(("cat", "dog")):
+        (tmp_path / name).mkdir()
+        for i, suffix in enumerate((".gif", ".bmp", ".gif", ".bmp", ".png")):
+            pixels = rng.integers(0, 255, (10 + i, 12 + c, 3), dtype=np.uint8)
+            Image.fromarray(pixels if i % 2 == 0 else pixels[..., 0]).save(tmp_path / name / f"{i}{suffix}")  # RGB and grey files
+    for channels in (1, 3):
+        splits = load_dataset(str(tmp_path), input_shape=(8, 8, channels), batch_size=2, validation_split=0.0)
+        assert splits.skipped == [] and sum(splits.sizes) == 10
+        x, _ = _all(splits.train)
+        assert x.shape[1:] == (8, 8, channels) and np.isfinite(x).all()
+    grey = np.asarray(Image.open(tmp_path / "cat" / "1.bmp"), "float32")  # a grey BMP keeps its values in grey
+    from keras_classics.datasets.sources import _decode
+
+    np.testing.assert_allclose(_decode(str(tmp_path / "cat" / "1.bmp"), 1).numpy()[..., 0], grey, atol=0.1)
+
+
+def test_an_empty_class_folder_is_an_error_naming_it(tmp_path):
+    folder = _image_folder(tmp_path / "pets", classes=("cat", "dog", "emu"), per_class=3, corrupt=False)
+    for name in os.listdir(folder / "emu"):
+        os.remove(folder / "emu" / name)
+    with pytest.raises(ValueError, match=f"`name`.*no readable image in the class folder {os.path.join(str(folder), 'emu')}"):
+        load_dataset(str(folder), input_shape=(16, 16, 3))
+
+
 @pytest.mark.parametrize("kwargs, argument", [
     ({"name": "imagenet22k"}, "`name`"),
     ({"batch_size": 5000}, "`batch_size`.*at most 1295"),

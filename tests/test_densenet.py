@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_classics as kc
-from conftest import BACKEND
+from conftest import BACKEND, forward
 from keras_classics.layers.activation import activation
 from keras_classics.layers.dense_block import dense_block, transition
 from keras_classics.layers.norm import norm
@@ -44,9 +44,10 @@ def test_outputs_equal_keras_applications_after_weight_copy(name):
         ours = kc.get_model(name, input_shape=SHAPE, **kwargs)
         assert ours.count_params() == reference.count_params()
         kc.transfer_weights(reference, ours)
-        np.testing.assert_allclose(numpy(ours(x, training=False)), numpy(reference(x, training=False)), **tolerance)
+        np.testing.assert_allclose(forward(ours, x)[0], forward(reference, x)[0], **tolerance)
 
 
+@pytest.mark.skipif(BACKEND == "jax", reason="structure only, the same on every backend: checked on TensorFlow and PyTorch (62 s on JAX)")
 def test_layer_names_follow_keras_applications():
     ours = {layer.name for layer in kc.DenseNet121(input_shape=SHAPE, classes=CLASSES).layers if layer.weights}
     theirs = {layer.name for layer in keras.applications.DenseNet121(weights=None, input_shape=SHAPE, classes=CLASSES).layers if layer.weights}

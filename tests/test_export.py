@@ -105,7 +105,11 @@ def test_registry_model_from_a_keras_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("quantize", ["float16", "dynamic", "int8"])
+@pytest.mark.parametrize("quantize", [
+    # JAX's artifacts come through jax2tf (35-70 s each on 2 cores): one quantization there, all three elsewhere
+    pytest.param(q, marks=pytest.mark.skipif(BACKEND == "jax" and q != "dynamic", reason="JAX exports one quantization (dynamic); TensorFlow and PyTorch all three"))
+    for q in ("float16", "dynamic", "int8")
+])
 def test_quantized_tflite_and_onnx(tmp_path, quantize):
     import onnx
 
@@ -198,7 +202,7 @@ def test_command_line(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert cli_main(["export", str(tmp_path / "tiny.keras"), "--format", "keras", "--out", out, "--overwrite"]) == 0
     assert cli_main(["export", "tiny", "--format", "keras,gif", "--out", out]) == 2
-    assert "`formats`" in capsys.readouterr().err
+    assert "`--format`" in capsys.readouterr().err
     assert os.listdir(out) == ["tiny.keras"]
 
 

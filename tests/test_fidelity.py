@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_classics as kc
-from conftest import BACKEND
+from conftest import BACKEND, forward
 from keras_classics.registry import reference_rows
 from keras_classics.tables import README_BEGIN, README_END, measure, stored_figures, table_rows, to_markdown
 
@@ -109,13 +109,12 @@ def test_outputs_equal_keras_applications_after_weight_copy(name):
     ours = kc.get_model(name, input_shape=shape, classes=classes)
     kc.transfer_weights(reference, ours)
     x = np.random.default_rng(0).uniform(0, 255, size=(2,) + shape).astype("float32")
-    expected = keras.ops.convert_to_numpy(reference(x))
-    got = keras.ops.convert_to_numpy(ours(x))
+    expected, got = forward(reference, x)[0], forward(ours, x)[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)
     for pooling in ("avg", "max"):
         reference = KERAS_APPLICATIONS[name](weights=None, include_top=False, input_shape=shape, pooling=pooling)
         ours = kc.get_model(name, include_top=False, input_shape=shape, pooling=pooling)
         kc.transfer_weights(reference, ours)
         np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(ours(x)), keras.ops.convert_to_numpy(reference(x)), atol=1e-5 * 255
+            forward(ours, x)[0], forward(reference, x)[0], atol=1e-5 * 255
         )

@@ -35,19 +35,18 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _commands():
         sub = module.add_parser(subparsers)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, command_parser=sub)
     return parser
 
 
 def main(argv=None) -> int:
-    from keras_classics.utils.quiet import filtered_stderr, quiet_logs
+    """``keras-classics [--backend B] COMMAND ...``: 0 on success, 2 on bad input or an unusable file (one line, see cli._errors)."""
+    from keras_classics.cli._errors import run_main
 
-    quiet_logs()  # TensorFlow's C++ start-up lines, before any backend import (keras_classics.utils.quiet)
-    with filtered_stderr():
-        return _main(argv)
+    return run_main(argv, _parse)
 
 
-def _main(argv=None) -> int:
+def _parse(argv):
     argv = [*(sys.argv[1:] if argv is None else argv)]
     _preparse_backend(argv)
     parser = build_parser()
@@ -55,11 +54,7 @@ def _main(argv=None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
-    try:
-        return int(args.run(args) or 0)
-    except ValueError as err:  # bad input: one clear line, no traceback
-        print(f"keras-classics {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    return f"keras-classics {args.command}", args.command_parser, args, lambda: args.run(args)
 
 
 if __name__ == "__main__":

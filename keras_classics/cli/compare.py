@@ -10,7 +10,6 @@ the run starts, so ``--help`` answers at once.
 from __future__ import annotations
 
 import argparse
-import sys
 
 DESCRIPTION = "Train, measure and compare the classic CNNs side by side; write a CSV and plots."
 
@@ -94,20 +93,11 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     """``python apps/compare.py [flags]``. Returns 0, 1 if a model failed, 2 on bad input, 130 when interrupted."""
-    from keras_classics.utils.quiet import filtered_stderr, quiet_logs
+    from keras_classics.cli._errors import run_main
 
-    quiet_logs()  # as `keras-classics` does, before planning loads a backend
-    with filtered_stderr():
-        return _main(argv)
+    def parse(argv):
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return "compare", parser, args, lambda: run(args)
 
-
-def _main(argv) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        plan = plan_from_args(args)
-    except ValueError as err:
-        print(f"compare: error: {err}", file=sys.stderr)
-        return 2
-    from keras_classics.compare import run_plan
-
-    return run_plan(plan)
+    return run_main(argv, parse)

@@ -1,4 +1,8 @@
-"""``keras-classics export MODEL_OR_FILE --format FORMAT[,FORMAT...]``: verified deployment artifacts from any backend."""
+"""``keras-classics export MODEL_OR_FILE --format FORMAT[,FORMAT...]``: verified deployment artifacts from any backend.
+
+``--out`` and ``--representative`` are checked before the model is built or loaded;
+an existing artifact is replaced only with ``--overwrite``.
+"""
 
 from __future__ import annotations
 
@@ -26,15 +30,18 @@ def add_parser(subparsers):
 def run(args) -> int:
     import numpy as np
 
-    from keras_classics._validate import bad_argument
+    from keras_classics._validate import bad_argument, check_output_folder
     from keras_classics.export import ExportError, export
 
+    if args.out is not None:
+        check_output_folder("--out", args.out)
     representative = None
     if args.representative is not None:
         try:
-            representative = np.load(args.representative)
-        except (OSError, ValueError) as err:
-            raise bad_argument("representative", args.representative, f"a .npy file of inputs (N, H, W, C); reading it failed: {err}") from None
+            representative = np.load(args.representative, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            reason = " ".join(str(err).split()) or type(err).__name__
+            raise bad_argument("--representative", args.representative, f"a .npy file of inputs (N, H, W, C); reading it failed: {reason}") from None
     try:
         report = export(
             args.model,

@@ -59,10 +59,12 @@ def run(args) -> int:
         return _list()
     if args.lab_command != "run":
         raise ValueError(f"`ACTION`: received {args.lab_command!r}; allowed: 'list' or 'run'.")
+    from keras_classics._validate import check_output_folder
     from keras_classics.lab import check_request, run_claim
 
     claims = selected_claims(args.claims, args.all)
     check_request(claims, seeds=args.seeds, dataset=args.dataset)
+    check_output_folder("--out", args.out)  # its CSVs resume (--force measures again); the PNGs and verdicts follow them
     counts = {}
     for claim in claims:
         outcome = run_claim(claim, out=args.out, quick=args.quick, dataset=args.dataset, seeds=args.seeds, force=args.force,

@@ -14,7 +14,7 @@ def add_parser(subparsers):
     p.add_argument("model", help="registry name, e.g. lenet5 (see `keras-classics list`)")
     p.add_argument("--dataset", default="digits", help="digits (default, embedded), mnist, fashion_mnist, cifar10, cifar100, or an image folder")
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--out", required=True, help="run folder: run.json, backup/, best.keras, model.keras, log.csv, results.json")
+    p.add_argument("--out", required=True, help="run folder (new, empty, or an earlier run's): run.json, backup/, best.keras, model.keras, log.csv, results.json")
     p.add_argument("--batch-size", type=int, default=64, help="global batch size (split across replicas)")
     p.add_argument("--input-size", type=int, help="height and width fed to the model (default: the model's default size)")
     p.add_argument("--channels", type=int, choices=(1, 3), help="input channels (default: the model's)")
@@ -56,8 +56,13 @@ def run(args) -> int:
         input_size=args.input_size, channels=args.channels, validation_split=args.validation_split, augment=args.augment,
         recipe=args.recipe, recipe_overrides=overrides, seed=args.seed, resume=args.resume, distribute=args.distribute,
         precision=args.precision, early_stopping=args.early_stopping, tensorboard=args.tensorboard,
-        backup_freq=args.backup_every or "epoch", data_dir=args.data_dir, verbose=2 if args.quiet else "auto",
+        backup_freq="epoch" if args.backup_every is None else args.backup_every, data_dir=args.data_dir, verbose=2 if args.quiet else "auto",
     )
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test.items())
-    print(f"{args.model}: epochs {result.initial_epoch + 1}-{result.initial_epoch + result.epochs_run} in {result.seconds:.1f} s; test {metrics}; {result.replicas} replica(s); saved in {result.out_dir}")
+    done = result.initial_epoch + result.epochs_run
+    ran = f"epochs {result.initial_epoch + 1}-{done} in {result.seconds:.1f} s" if result.epochs_run else f"no epoch left to run ({done} done)"
+    stopped = {"completed": "", "early_stopping": f"; stopped early by --early-stopping after {done} of {args.epochs} epochs",
+               "nan": f"; stopped after {done} of {args.epochs} epochs: the loss became NaN or infinite"}
+    why = stopped.get(result.stop_reason, f"; stopped after {done} of {args.epochs} epochs ({result.stop_reason})")
+    print(f"{args.model}: {ran}{why}; test {metrics}; {result.replicas} replica(s); saved in {result.out_dir}")
     return 0

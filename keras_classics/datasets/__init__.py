@@ -28,16 +28,18 @@ Datasets (``DATASETS``):
   Their own test splits are the test splits.
 - a path to a folder with one sub-folder of images per class (as
   ``keras.utils.image_dataset_from_directory`` lists them): every image is
-  decoded once up front; unreadable or corrupt ones are reported by path
-  (``Splits.skipped`` and a warning) and left out, so an epoch never crashes on
-  one. A fixed stratified 20 % is the test split.
+  decoded once up front (PNG, JPEG, GIF, BMP; GIF and BMP become grey by
+  luminance when one channel is asked); unreadable or corrupt ones are reported
+  by path (``Splits.skipped`` and a warning) and left out, so an epoch never
+  crashes on one. A class folder without a readable image is an error naming it.
+  A fixed stratified 20 % is the test split.
 
 The validation split is a stratified ``validation_split`` of what remains for
 training, drawn with ``seed``.
 """
 
-from keras_classics.datasets.load import DATASETS, load_dataset
+from keras_classics.datasets.load import DATASETS, check_data_dir, check_dataset, dataset_classes, load_dataset
 from keras_classics.datasets.pipeline import STATS_SAMPLE
 from keras_classics.datasets.splits import TEST_FRACTION, TEST_SEED, Splits, SplitSizes
 
-__all__ = ["load_dataset", "DATASETS", "Splits", "SplitSizes", "TEST_FRACTION", "TEST_SEED", "STATS_SAMPLE"]
+__all__ = ["load_dataset", "check_data_dir", "check_dataset", "dataset_classes", "DATASETS", "Splits", "SplitSizes", "TEST_FRACTION", "TEST_SEED", "STATS_SAMPLE"]

@@ -8,10 +8,35 @@ import numpy as np
 
 from keras_classics._validate import bad_argument, check_fraction, check_int
 from keras_classics.datasets.pipeline import _parse_input_shape, _pipeline, _statistics
-from keras_classics.datasets.sources import _digits, _folder, _keras_dataset
+from keras_classics.datasets.sources import _KERAS_DATASETS, _class_folders, _digits, _folder, _keras_dataset
 from keras_classics.datasets.splits import SplitSizes, Splits, _stratified_split
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100")
+_ALLOWED = "one of " + ", ".join(repr(d) for d in DATASETS) + " or a path to an image folder with one sub-folder per class"
+
+
+def check_dataset(argument: str, name) -> str:
+    """``name`` as a string if it is one of ``DATASETS`` or an existing folder; checked before anything is loaded."""
+    if isinstance(name, (str, os.PathLike)) and (os.fspath(name) in DATASETS or os.path.isdir(os.fspath(name))):
+        return os.fspath(name)
+    raise bad_argument(argument, name, _ALLOWED)
+
+
+def check_data_dir(argument: str, data_dir):
+    """``None`` or a folder for Keras's download cache (it need not exist yet)."""
+    if data_dir is not None and (not isinstance(data_dir, (str, os.PathLike)) or (os.path.exists(data_dir) and not os.path.isdir(data_dir))):
+        raise bad_argument(argument, data_dir, "None or a folder (Keras's cache, holding datasets/)")
+    return data_dir
+
+
+def dataset_classes(name) -> int:
+    """How many classes ``name`` has, without loading it (a folder: its sub-folders)."""
+    name = check_dataset("name", name)
+    if name == "digits":
+        return 10
+    if name in _KERAS_DATASETS:
+        return len(_KERAS_DATASETS[name][1])
+    return len(_class_folders(name))
 
 
 def load_dataset(
@@ -52,12 +77,11 @@ def load_dataset(
     names = parse_augment(augment)
     one_hot = bool(one_hot) or any(n in LABEL_MIXING for n in names)
 
-    if isinstance(name, (str, os.PathLike)) and os.fspath(name) in DATASETS:
-        source = _digits(data_dir) if name == "digits" else _keras_dataset(os.fspath(name), data_dir)
-    elif isinstance(name, (str, os.PathLike)) and os.path.isdir(os.fspath(name)):
-        source = _folder(name, channels)
+    path = check_dataset("name", name)
+    if path in DATASETS:
+        source = _digits(data_dir) if path == "digits" else _keras_dataset(path, data_dir)
     else:
-        raise bad_argument("name", name, "one of " + ", ".join(repr(d) for d in DATASETS) + " or a path to an image folder with one sub-folder per class")
+        source = _folder(name, channels)
 
     num_classes = len(source.class_names)
     train_labels = source.train[1]

@@ -6,10 +6,9 @@ import keras
 import numpy as np
 
 from keras_classics._validate import bad_argument
-from keras_classics.datasets.sources import _decode
+from keras_classics.datasets.sources import _LUMINANCE, _decode
 
 STATS_SAMPLE = 2000  # images used to estimate the channel statistics of large datasets
-_LUMINANCE = np.array([0.2989, 0.5870, 0.1140], "float32")  # as tf.image.rgb_to_grayscale
 
 
 def _convert_channels_np(images, channels):

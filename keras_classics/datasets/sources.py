@@ -13,6 +13,8 @@ import numpy as np
 from keras_classics._validate import bad_argument
 from keras_classics.datasets.splits import TEST_FRACTION, TEST_SEED, _stratified_split
 
+_LUMINANCE = np.array([0.2989, 0.5870, 0.1140], "float32")  # RGB -> grey, as tf.image.rgb_to_grayscale
+
 
 @dataclass
 class _Source:
@@ -73,11 +75,35 @@ def _keras_dataset(name, data_dir):
 
 
 def _decode(path, channels):
+    """An image file as float32 ``(height, width, channels)`` in its stored range (0-255).
+
+    TensorFlow decodes GIF and BMP to RGB only (``channels=1`` fails on them):
+    those become grey by luminance, as RGB datasets do (:data:`_LUMINANCE`).
+    """
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    contents = tf.io.read_file(path)
+
+    def stored():
+        return tf.cast(tf.io.decode_image(contents, channels=channels, expand_animations=False), tf.float32)
+
+    if channels == 1:
+        def from_rgb():
+            rgb = tf.cast(tf.io.decode_image(contents, channels=3, expand_animations=False), tf.float32)
+            return tf.tensordot(rgb, tf.constant(_LUMINANCE), axes=1)[..., None]
+
+        rgb_only = tf.logical_or(tf.strings.substr(contents, 0, 3) == "GIF", tf.strings.substr(contents, 0, 2) == "BM")
+        image = tf.cond(rgb_only, from_rgb, stored)
+    else:
+        image = stored()
     image.set_shape((None, None, channels))
     return image
+
+
+def _class_folders(folder) -> list:
+    """The class sub-folders of an image folder, sorted (as keras.utils lists them)."""
+    folder = os.fspath(folder)
+    return sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
 
 
 def _folder(path, channels):
@@ -86,7 +112,7 @@ def _folder(path, channels):
 
     folder = os.fspath(path)
     allowed = "a folder with one sub-folder of images per class, at least 2 classes"
-    classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    classes = _class_folders(folder)
     if len(classes) < 2:
         raise bad_argument("name", folder, f"{allowed} (found {len(classes)} sub-folder{'s' * (len(classes) != 1)})")
     try:
@@ -109,7 +135,9 @@ def _folder(path, channels):
     labels = labels[good]
     paths = np.array(paths, dtype=object)[good]
     counts = np.bincount(labels, minlength=len(class_names))
-    if (counts > 0).sum() < 2:
-        raise bad_argument("name", folder, f"{allowed} with readable images (readable images per class: {dict(zip(class_names, counts.tolist()))})")
+    empty = [os.path.join(folder, c) for c, n in zip(class_names, counts) if n == 0]
+    if empty:  # a class without images would still be a class (an output no label ever trains)
+        raise bad_argument("name", folder, f"{allowed}, each holding readable images (no readable image in the class folder "
+                           f"{', '.join(empty)}; readable images per class: {dict(zip(class_names, counts.tolist()))})")
     train_idx, test_idx = _stratified_split(labels, TEST_FRACTION, TEST_SEED)
     return _Source(class_names, (paths[train_idx], labels[train_idx]), (paths[test_idx], labels[test_idx]), files=True, skipped=skipped)

@@ -62,7 +62,7 @@ def train_arm(arm, *, experiment, size, seed: int, dataset: str) -> list[dict]:
     compile_model(model, recipe, steps_per_epoch=steps, epochs=size.epochs, num_classes=splits.num_classes)
     model.run_eagerly = size.eager
     validation = _labels_for(splits.validation, outputs, count=splits.sizes.validation_size) if size.validate else None
-    history = model.fit(train, validation_data=validation, epochs=size.epochs, verbose=0)
+    history = model.fit(train, validation_data=validation, epochs=size.epochs, verbose=0, shuffle=False)  # the pipeline shuffles
     test = model.evaluate(_labels_for(splits.test, outputs, count=splits.sizes.test_size), verbose=0, return_dict=True)
     main = model.output_names[0] if outputs > 1 else ""
     rows = []

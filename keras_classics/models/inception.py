@@ -1,7 +1,7 @@
 """The Inception family: GoogLeNet (v1), BN-Inception (v2) and Inception v3.
 
 Every module is :func:`keras_classics.layers.inception.inception_module`; the
-three networks differ in the tables below (their papers' layer tables) and in
+three networks differ in their papers' layer tables (:mod:`keras_classics.models.inception_tables`) and in
 their stems and heads. With ``aux_logits=True`` a model has named outputs, the
 main classifier first (``predictions``, ``aux1``, ``aux2`` for GoogLeNet;
 ``predictions``, ``aux`` for v3); :func:`aux_loss_weights` gives the loss
@@ -18,11 +18,12 @@ from keras_classics._validate import bad_argument, check_bool, check_fraction, c
 from keras_classics.layers.activation import activation as resolve_activation
 from keras_classics.layers.conv import conv_norm_act
 from keras_classics.layers.heads import global_pool
-from keras_classics.layers.inception import Conv, Split, auxiliary_classifier, ceil_max_pool, inception_module
+from keras_classics.layers.inception import Conv, auxiliary_classifier, ceil_max_pool, inception_module
 from keras_classics.layers.inception import aux_loss_weights  # noqa: F401  (public here: keras_classics.aux_loss_weights)
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.norm import network_norm
 from keras_classics.models.base import check_arguments, finish, model_input
+from keras_classics.models.inception_tables import GOOGLENET_AUX_AFTER, GOOGLENET_TABLE, INCEPTION_V2_TABLE, INCEPTION_V3_TABLE, V3_AUX_AFTER
 from keras_classics.registry import Paper, Variant, register_variants
 
 GOOGLENET_PAPER = Paper(
@@ -46,81 +47,6 @@ INCEPTION_V3_PAPER = Paper(
     year=2016,
     url="https://arxiv.org/abs/1512.00567",
 )
-
-# GoogLeNet, Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj; "M" a 3x3/2 max pooling
-# (2x2/2 before 5a, as torchvision). Auxiliary classifiers after 4a and 4d.
-GOOGLENET_TABLE = (
-    ("3a", 64, 96, 128, 16, 32, 32),
-    ("3b", 128, 128, 192, 32, 96, 64),
-    "M",
-    ("4a", 192, 96, 208, 16, 48, 64),
-    ("4b", 160, 112, 224, 24, 64, 64),
-    ("4c", 128, 128, 256, 24, 64, 64),
-    ("4d", 112, 144, 288, 32, 64, 64),
-    ("4e", 256, 160, 320, 32, 128, 128),
-    "M",
-    ("5a", 256, 160, 320, 32, 128, 128),
-    ("5b", 384, 192, 384, 48, 128, 128),
-)
-GOOGLENET_AUX_AFTER = {"4a": "aux1", "4d": "aux2"}
-
-# BN-Inception, Figure 5: #1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool, pool proj
-# (0 = pass through), stride. A stride-2 row is a grid-reduction module.
-INCEPTION_V2_TABLE = (
-    ("3a", 64, 64, 64, 64, 96, "avg", 32, 1),
-    ("3b", 64, 64, 96, 64, 96, "avg", 64, 1),
-    ("3c", 0, 128, 160, 64, 96, "max", 0, 2),
-    ("4a", 224, 64, 96, 96, 128, "avg", 128, 1),
-    ("4b", 192, 96, 128, 96, 128, "avg", 128, 1),
-    ("4c", 160, 128, 160, 128, 160, "avg", 128, 1),
-    ("4d", 96, 128, 192, 160, 192, "avg", 128, 1),
-    ("4e", 0, 128, 192, 192, 256, "max", 0, 2),
-    ("5a", 352, 192, 320, 160, 224, "avg", 128, 1),
-    ("5b", 352, 192, 320, 192, 224, "max", 128, 1),
-)
-
-
-def _v3_35x35(pool_proj):  # Figure 5 of the v3 paper, as keras.applications builds it (a 5x5 tower kept)
-    towers = ((Conv(64, 1),), (Conv(48, 1), Conv(64, 5)), (Conv(64, 1), Conv(96, 3), Conv(96, 3)))
-    return dict(towers=towers, pool="avg", pool_proj=pool_proj)
-
-
-def _v3_17x17(width):  # Figure 6: n x n factorised into 1 x n and n x 1, n = 7
-    towers = (
-        (Conv(192, 1),),
-        (Conv(width, 1), Conv(width, (1, 7)), Conv(192, (7, 1))),
-        (Conv(width, 1), Conv(width, (7, 1)), Conv(width, (1, 7)), Conv(width, (7, 1)), Conv(192, (1, 7))),
-    )
-    return dict(towers=towers, pool="avg", pool_proj=192)
-
-
-def _v3_8x8():  # Figure 7: the expanded filter bank
-    bank = Split((Conv(384, (1, 3)), Conv(384, (3, 1))))
-    towers = ((Conv(320, 1),), (Conv(384, 1), bank), (Conv(448, 1), Conv(384, 3), bank))
-    return dict(towers=towers, pool="avg", pool_proj=192)
-
-
-# Inception v3 (Table 1 of the paper; module widths as keras.applications and torchvision).
-# Rows with strides=2 are the grid-reduction modules (Figure 10).
-INCEPTION_V3_TABLE = {
-    "mixed0": _v3_35x35(32),
-    "mixed1": _v3_35x35(64),
-    "mixed2": _v3_35x35(64),
-    "mixed3": dict(towers=((Conv(384, 3),), (Conv(64, 1), Conv(96, 3), Conv(96, 3))), pool="max", strides=2),
-    "mixed4": _v3_17x17(128),
-    "mixed5": _v3_17x17(160),
-    "mixed6": _v3_17x17(160),
-    "mixed7": _v3_17x17(192),
-    "mixed8": dict(
-        towers=((Conv(192, 1), Conv(320, 3)), (Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), Conv(192, 3))),
-        pool="max",
-        strides=2,
-    ),
-    "mixed9": _v3_8x8(),
-    "mixed10": _v3_8x8(),
-}
-V3_AUX_AFTER = "mixed7"
-
 
 # Registry rows, one table per builder: the builder reads the first row (sizes, weights);
 # the others preset its knobs. An "_aux" entry has its auxiliary classifiers only with

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import os
 import tempfile
 import time
@@ -41,6 +43,10 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
     never stopped. Saves at every epoch end, and every ``save_freq`` batches if
     an int (a resumed run restarts that epoch from its first batch, from the
     mid-epoch weights). With several workers only the chief writes.
+
+    ``state.json`` also says why training stopped (``"stop_reason"``: ``None`` while
+    it runs, ``"early_stopping"``, ``"nan"`` or ``"stopped"`` by another callback);
+    ``epochs_done`` and ``stop_reason`` hold the last committed (or restored) ones.
     """
 
     def __init__(self, backup_dir, save_freq="epoch", stateful=(), delete_on_end=True):
@@ -55,6 +61,8 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         self._epoch = 0
         self._batches = 0
         self.restored_epoch = None
+        self.epochs_done = None
+        self.stop_reason = None
 
     def on_train_begin(self, logs=None):
         self._epoch = 0
@@ -67,14 +75,26 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         for callback, saved in zip(self.stateful, state.get("callbacks", [])):
             for name, value in saved.items():
                 setattr(callback, name, value)
-        self.restored_epoch = self._epoch = state["epoch"]
+        self.restored_epoch = self._epoch = self.epochs_done = state["epoch"]
+        self.stop_reason = state.get("stop_reason")
         self.model._initial_epoch = state["epoch"]  # the hook Keras's BackupAndRestore uses
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        self._save(epoch + 1)
+        self.epochs_done, self.stop_reason = epoch + 1, self._why_stopped(epoch, logs or {})
+        self._save(epoch + 1, stop_reason=self.stop_reason)
+
+    def _why_stopped(self, epoch, logs):
+        if not self.model.stop_training:
+            return None
+        loss = logs.get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            return "nan"  # TerminateOnNaN
+        if any(isinstance(c, keras.callbacks.EarlyStopping) and c.stopped_epoch == epoch for c in self.stateful):
+            return "early_stopping"
+        return "stopped"
 
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq != "epoch":
@@ -82,19 +102,19 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
             if self._batches % self.save_freq == 0:
                 self._save(self._epoch)
 
-    def _save(self, epoch):
+    def _save(self, epoch, stop_reason=None):
         if not _is_chief():  # reading distributed variables is collective: every worker saves, only the chief keeps it
             with tempfile.TemporaryDirectory(prefix="keras-classics-worker-") as scratch:
                 self.model.save_weights(os.path.join(scratch, "backup.weights.h5"))
             return
         os.makedirs(self.backup_dir, exist_ok=True)
-        old = read_json(self.state_path)["weights"] if os.path.exists(self.state_path) else None
         weights = f"backup-{epoch:05d}-{int(time.time() * 1e3) % 10**9:09d}.weights.h5"
         atomic_write(os.path.join(self.backup_dir, weights), lambda tmp: self.model.save_weights(tmp))
         saved = [{k: _jsonable(getattr(c, k)) for k in _STATEFUL_FIELDS if hasattr(c, k)} for c in self.stateful]
-        write_json(self.state_path, {"epoch": epoch, "weights": weights, "callbacks": saved})
-        if old and old != weights and os.path.exists(os.path.join(self.backup_dir, old)):
-            os.remove(os.path.join(self.backup_dir, old))
+        write_json(self.state_path, {"epoch": epoch, "weights": weights, "callbacks": saved, "stop_reason": stop_reason})
+        for name in os.listdir(self.backup_dir):  # the older weights file, and what a killed save left
+            if name not in ("state.json", weights):
+                os.remove(os.path.join(self.backup_dir, name))
 
     def on_train_end(self, logs=None):
         if self.delete_on_end and _is_chief() and os.path.isdir(self.backup_dir):
@@ -122,7 +142,14 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
 
     def _commit(self):
         if os.path.exists(self.tmp_path):
+            with open(self.tmp_path, "rb") as f:
+                os.fsync(f.fileno())
             os.replace(self.tmp_path, self.final_path)
+
+    def on_train_begin(self, logs=None):
+        if os.path.exists(self.tmp_path):  # a killed write's: never to be committed
+            os.remove(self.tmp_path)
+        super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
@@ -133,17 +160,70 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         self._commit()
 
 
+class AtomicCSVLogger(keras.callbacks.Callback):
+    """``keras.callbacks.CSVLogger`` that rewrites the whole file atomically at every epoch end.
+
+    With ``append`` it keeps the rows already in the file for the epochs before
+    the first one run (later rows belong to epochs the backup did not commit,
+    which run again): after any kill and resume every epoch has exactly one row.
+    """
+
+    def __init__(self, filename, append=False):
+        super().__init__()
+        self.filename = os.fspath(filename)
+        self.append = append
+        self.rows = None
+
+    def on_train_begin(self, logs=None):
+        self.rows = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.rows is None:  # the first epoch run: after the backup restored it (on_train_begin)
+            self.rows = [r for r in _read_rows(self.filename) if int(r["epoch"]) < epoch] if self.append else []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch} | {k: _csv_value(v) for k, v in (logs or {}).items()})
+        fields = ["epoch", *sorted({k for row in self.rows for k in row} - {"epoch"})]
+
+        def write(tmp):
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=fields, restval="")
+                writer.writeheader()
+                writer.writerows(self.rows)
+
+        atomic_write(self.filename, write)
+
+
+def _read_rows(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row for row in csv.DictReader(f) if row.get("epoch", "").isdigit()]
+
+
+def _csv_value(value):
+    try:
+        return float(keras.ops.convert_to_numpy(value)) if not isinstance(value, (int, float, str)) else value
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def make_callbacks(out_dir, *, backup_dir=None, monitor="val_accuracy", early_stopping: Optional[int] = None, tensorboard=False,
-                   plateau: Optional[Recipe] = None, backup_freq="epoch", append_log=False) -> list:
-    """The standard callbacks, all writing into ``out_dir``; the backup comes last (it restores the others)."""
+                   plateau: Optional[Recipe] = None, backup_freq="epoch", append_log=False, keep_backup=False) -> list:
+    """The standard callbacks, all writing into ``out_dir``; the backup comes last (it restores the others).
+
+    ``append_log``: keep ``log.csv``'s rows of the epochs before the first one run;
+    ``keep_backup``: leave ``backup/`` at the end (``train`` removes it once the results are saved).
+    """
     mode = "max" if "acc" in monitor else "min"
     stateful = [AtomicModelCheckpoint(os.path.join(out_dir, "best.keras"), monitor=monitor, mode=mode, save_best_only=True)]
     if early_stopping:
         stateful.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=early_stopping))
     if plateau is not None:
         stateful.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=plateau.gamma, patience=plateau.patience))
-    others = [keras.callbacks.TerminateOnNaN(), keras.callbacks.CSVLogger(os.path.join(out_dir, "log.csv"), append=append_log)]
+    others = [keras.callbacks.TerminateOnNaN(), AtomicCSVLogger(os.path.join(out_dir, "log.csv"), append=append_log)]
     if tensorboard:
         others.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard")))
-    backup = AtomicBackupAndRestore(backup_dir or os.path.join(out_dir, "backup"), save_freq=backup_freq, stateful=stateful)
+    backup = AtomicBackupAndRestore(backup_dir or os.path.join(out_dir, "backup"), save_freq=backup_freq, stateful=stateful,
+                                    delete_on_end=not keep_backup)
     return [*stateful, *others, backup]

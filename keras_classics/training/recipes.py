@@ -7,10 +7,11 @@ from typing import Optional
 
 import keras
 
-from keras_classics._validate import bad_argument, check_choice, check_nonnegative
+from keras_classics._validate import bad_argument, check_bool, check_choice, check_fraction, check_int, check_nonnegative, check_positive
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "plateau", "exponential")
+WARMUP_SCHEDULES = ("constant", "cosine")
 AUX_LOSS_WEIGHT = 0.3  # GoogLeNet, Sec. 5: "the loss of the auxiliary classifiers was weighted by 0.3"
 
 
@@ -26,6 +27,9 @@ class Recipe:
     ``weight_decay`` is Keras's decoupled decay (``w -= lr * wd * w`` each step);
     the papers add ``wd * w`` to the gradient before momentum, which differs only
     through the momentum term.
+
+    Every field is checked when a Recipe is made (by hand, or by :meth:`with_overrides`),
+    so a bad value fails naming its field before anything trains.
     """
 
     optimizer: str = "sgd"
@@ -45,6 +49,33 @@ class Recipe:
     rho: float = 0.9  # RMSProp
     epsilon: float = 1e-7
     source: str = ""
+
+    def __post_init__(self):
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_positive("learning_rate", self.learning_rate)
+        check_fraction("momentum", self.momentum)
+        check_bool("nesterov", self.nesterov)
+        check_nonnegative("weight_decay", self.weight_decay)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_nonnegative("warmup_epochs", self.warmup_epochs, "a number of epochs")
+        if self.warmup_epochs and self.schedule not in WARMUP_SCHEDULES:
+            raise bad_argument("warmup_epochs", self.warmup_epochs,
+                               f"0 with the {self.schedule!r} schedule (a warm-up precedes {' or '.join(WARMUP_SCHEDULES)})")
+        check_positive("gamma", self.gamma)
+        if not isinstance(self.milestones, (tuple, list)) or not all(
+                not isinstance(m, bool) and isinstance(m, (int, float)) and 0 < m < float("inf") for m in self.milestones):
+            raise bad_argument("milestones", self.milestones, "a tuple of epochs > 0 (below 1: fractions of the run)")
+        if self.step_epochs is not None:
+            check_int("step_epochs", self.step_epochs, minimum=1)
+        check_int("patience", self.patience, minimum=1)
+        check_fraction("label_smoothing", self.label_smoothing)
+        check_nonnegative("aux_weight", self.aux_weight)
+        if self.clipnorm is not None:
+            check_positive("clipnorm", self.clipnorm)
+        check_fraction("rho", self.rho)
+        check_positive("epsilon", self.epsilon)
+        if not isinstance(self.source, str):
+            raise bad_argument("source", self.source, "a string")
 
     def with_overrides(self, **overrides) -> "Recipe":
         """A copy with the given fields replaced (``None`` values are ignored)."""
@@ -92,9 +123,6 @@ def _epoch_milestones(recipe: Recipe, epochs: int) -> list[int]:
     return sorted({int(round(m * epochs)) if m < 1 else int(m) for m in recipe.milestones})
 
 
-WARMUP_SCHEDULES = ("constant", "cosine")
-
-
 def learning_rate_schedule(recipe: Recipe, *, steps_per_epoch: int, epochs: int):
     """``recipe``'s learning rate: a number (``constant``, ``plateau``: the callback lowers it) or a LearningRateSchedule.
 
@@ -102,10 +130,7 @@ def learning_rate_schedule(recipe: Recipe, *, steps_per_epoch: int, epochs: int)
     over those epochs (at most half the run), then stays (``constant``) or
     decays to 0 by the last step on a cosine (``cosine``).
     """
-    check_choice("schedule", recipe.schedule, SCHEDULES)
-    warmup_epochs = check_nonnegative("warmup_epochs", recipe.warmup_epochs, "a number of epochs")
-    if warmup_epochs and recipe.schedule not in WARMUP_SCHEDULES:
-        raise bad_argument("warmup_epochs", warmup_epochs, f"0 with the {recipe.schedule!r} schedule (a warm-up precedes {' or '.join(WARMUP_SCHEDULES)})")
+    warmup_epochs = recipe.warmup_epochs  # checked with the Recipe
     lr = recipe.learning_rate
     total = max(1, steps_per_epoch * epochs)
     warmup = min(int(round(warmup_epochs * steps_per_epoch)), total // 2)
@@ -127,7 +152,6 @@ def learning_rate_schedule(recipe: Recipe, *, steps_per_epoch: int, epochs: int)
 
 def make_optimizer(recipe: Recipe, *, steps_per_epoch: int, epochs: int):
     """A Keras optimizer for ``recipe``, its learning rate from :func:`learning_rate_schedule`."""
-    check_choice("optimizer", recipe.optimizer, OPTIMIZERS)
     lr = learning_rate_schedule(recipe, steps_per_epoch=steps_per_epoch, epochs=epochs)
     common = {"learning_rate": lr, "clipnorm": recipe.clipnorm}
     decay = {"weight_decay": recipe.weight_decay} if recipe.weight_decay else {}

@@ -10,15 +10,17 @@ from typing import Optional
 
 import keras
 
-from keras_classics._validate import bad_argument, check_choice, check_fraction, check_int
+from keras_classics._validate import bad_argument
 from keras_classics.training.callbacks import _is_chief, make_callbacks
 from keras_classics.training.distribute import (
-    DISTRIBUTIONS, PRECISIONS, _build_for_multi_worker, _pad_batches, determinism, distribution_scope, make_distribution,
+    _build_for_multi_worker, _pad_batches, determinism, distribution_scope, make_distribution,
     replica_count, set_precision,
 )
-from keras_classics.training.recipes import compile_model, recipe_for
-from keras_classics.utils.files import atomic_write, read_json, write_json
-from keras_classics.utils.shapes import image_shape, spatial_size
+from keras_classics.training.options import check_input_size, check_train_options  # noqa: F401 (check_input_size: exported)
+from keras_classics.training.recipes import compile_model
+from keras_classics.training.state import MATCHING_FIELDS, backup_state, check_out_dir, finish, prepare, worker_mode  # noqa: F401 (names run exported)
+from keras_classics.utils.files import atomic_write, read_json
+from keras_classics.utils.shapes import image_shape
 
 
 @dataclass
@@ -32,16 +34,7 @@ class TrainResult:
     seconds: float
     run: dict = field(default_factory=dict)
     replicas: int = 1
-
-
-def check_input_size(model_name: str, input_shape) -> None:
-    """A model whose minimum input exceeds what is asked: a clear error before any data is read."""
-    from keras_classics.registry import model_info
-
-    info = model_info(model_name)
-    height, width = spatial_size(input_shape)
-    if min(height, width) < info.min_size:
-        raise bad_argument("input_size", f"{height}x{width}", f"at least {info.min_size}x{info.min_size}, the smallest input {model_name} takes")
+    stop_reason: str = "completed"
 
 
 def _run_record(model_name, dataset, input_shape, num_classes, model_kwargs, recipe, precision):
@@ -55,38 +48,6 @@ def _run_record(model_name, dataset, input_shape, num_classes, model_kwargs, rec
         "precision": precision,
         "backend": keras.backend.backend(),
     }
-
-
-MATCHING_FIELDS = ("model", "dataset", "input_shape", "num_classes", "model_kwargs")
-
-
-def check_out_dir(out_dir, record, *, resume: bool, epochs: int) -> str:
-    """What to do in ``out_dir``: ``"new"``, ``"resume"`` (unfinished backup) or ``"continue"`` (``resume`` a finished run).
-
-    Raises before anything is written when the folder holds another run, or a
-    finished run without ``resume``.
-    """
-    run_path = os.path.join(out_dir, "run.json")
-    if not os.path.exists(run_path):
-        if os.path.isdir(out_dir) and any(n in os.listdir(out_dir) for n in ("model.keras", "best.keras", "backup")):
-            raise bad_argument("out_dir", out_dir, "a new folder or one written by keras-classics train (run.json is missing)")
-        if resume:
-            raise bad_argument("resume", out_dir, "a folder holding a run to resume (no run.json there); leave out --resume to start one")
-        return "new"
-    previous = read_json(run_path)
-    diffs = [f"{k}: {previous.get(k)!r} there, {record[k]!r} now" for k in MATCHING_FIELDS if previous.get(k) != record[k]]
-    if diffs:
-        raise bad_argument("out_dir" if not resume else "resume", out_dir, "a folder whose run matches this one (" + "; ".join(diffs) + "); use another --out")
-    if os.path.exists(os.path.join(out_dir, "backup", "state.json")):
-        return "resume"
-    if not resume:
-        raise bad_argument("out_dir", out_dir, "a new folder, or --resume to continue the finished run there")
-    if not os.path.exists(os.path.join(out_dir, "model.keras")) or not os.path.exists(os.path.join(out_dir, "results.json")):
-        raise bad_argument("resume", out_dir, "a folder with model.keras and results.json, or backup/, to resume from")
-    done = read_json(os.path.join(out_dir, "results.json"))["epochs"]
-    if epochs <= done:
-        raise bad_argument("epochs", epochs, f"more than the {done} epochs the run in {out_dir} has done (with --resume)")
-    return "continue"
 
 
 def train(
@@ -121,18 +82,14 @@ def train(
     """
     from keras_classics.registry import model_info
 
+    # every option, in one place, before anything is read or written; returns the recipe with its overrides
+    recipe = check_train_options(model_name, dataset=dataset, epochs=epochs, out_dir=out_dir, batch_size=batch_size, input_size=input_size,
+                                 channels=channels, validation_split=validation_split, augment=augment, recipe=recipe,
+                                 recipe_overrides=recipe_overrides, seed=seed, resume=resume, distribute=distribute, precision=precision,
+                                 early_stopping=early_stopping, tensorboard=tensorboard, backup_freq=backup_freq, data_dir=data_dir,
+                                 verbose=verbose, model_kwargs=model_kwargs)
     info = model_info(model_name)
-    check_int("epochs", epochs, minimum=1)
-    check_int("seed", seed, minimum=0)
-    check_fraction("validation_split", validation_split)
-    check_choice("precision", precision, PRECISIONS)
-    check_choice("distribute", distribute, DISTRIBUTIONS)
-    size = info.default_size if input_size is None else check_int("input_size", input_size, minimum=1)
-    chans = info.channels if channels is None else check_choice("channels", channels, (1, 3))
-    input_shape = image_shape(size, chans)
-    check_input_size(info.name, input_shape)
-    recipe = recipe_for(info.name, recipe).with_overrides(**(recipe_overrides or {}))
-    check_fraction("label_smoothing", recipe.label_smoothing)
+    input_shape = image_shape(info.default_size if input_size is None else input_size, info.channels if channels is None else channels)
     model_kwargs = dict(model_kwargs or {})
 
     # The strategy first: MultiWorkerMirroredStrategy configures collective ops, which TensorFlow
@@ -158,13 +115,15 @@ def _train(info, *, strategy, dataset, epochs, out_dir, batch_size, input_shape,
     out_dir = os.fspath(out_dir)
     chief = _is_chief()
     # Several workers: the chief checks and writes out_dir; the others read its backup and log to a scratch folder.
-    mode = check_out_dir(out_dir, record, resume=resume, epochs=epochs) if chief else ("resume" if os.path.exists(os.path.join(out_dir, "backup", "state.json")) else "new")
+    mode = check_out_dir(out_dir, record, resume=resume, epochs=epochs) if chief else worker_mode(out_dir, resume=resume)
     logs_dir = out_dir if chief else tempfile.mkdtemp(prefix="keras-classics-worker-")
     if chief:
-        os.makedirs(out_dir, exist_ok=True)
-        write_json(os.path.join(out_dir, "run.json"), record | {"augment": list(splits.augment), "batch_size": batch_size, "seed": seed,
-                                                              "validation_split": validation_split, "label_mode": splits.label_mode,
-                                                              "mean": splits.mean, "std": splits.std})
+        prepare(out_dir, mode, record | {"augment": list(splits.augment), "batch_size": batch_size, "seed": seed, "epochs": epochs,
+                                         "validation_split": validation_split, "label_mode": splits.label_mode,
+                                         "mean": splits.mean, "std": splits.std})
+    state = backup_state(out_dir) if mode == "resume" else None
+    # A backup of a run that stopped early (or whose epochs are all done) resumes into no epoch: evaluate and save.
+    fit_epochs = state["epoch"] if state is not None and state.get("stop_reason") else epochs
 
     set_precision(precision)
     try:
@@ -180,7 +139,7 @@ def _train(info, *, strategy, dataset, epochs, out_dir, batch_size, input_shape,
             monitor = ("val_" if splits.validation is not None else "") + ("accuracy" if len(model.outputs) == 1 else "loss")
             callbacks = make_callbacks(logs_dir, backup_dir=os.path.join(out_dir, "backup"), monitor=monitor, early_stopping=early_stopping, tensorboard=tensorboard,
                                        plateau=recipe if recipe.schedule == "plateau" else None, backup_freq=backup_freq,
-                                       append_log=mode != "new")
+                                       append_log=mode != "new", keep_backup=True)
             train_ds, val_ds, test_ds = splits.train, splits.validation, splits.test
             if replicas > 1 and keras.backend.backend() == "jax":  # every batch must split evenly over the devices
                 train_ds = train_ds.unbatch().batch(batch_size, drop_remainder=True)
@@ -189,18 +148,21 @@ def _train(info, *, strategy, dataset, epochs, out_dir, batch_size, input_shape,
             if distribute == "multiworker":
                 _build_for_multi_worker(model, strategy, train_ds)
             start = time.perf_counter()
-            history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+            history = model.fit(train_ds, validation_data=val_ds, epochs=fit_epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
+                                shuffle=False)  # the pipeline shuffles
             seconds = time.perf_counter() - start
-            restored = callbacks[-1].restored_epoch
-            first_epoch = restored if restored is not None else initial_epoch
+            backup = callbacks[-1]
+            first_epoch = backup.restored_epoch if backup.restored_epoch is not None else initial_epoch
+            done = backup.epochs_done if backup.epochs_done is not None else initial_epoch
+            stop_reason = backup.stop_reason or "completed"
             test = model.evaluate(test_ds, verbose=0, return_dict=True)
             atomic_write(os.path.join(logs_dir, "model.keras"), lambda tmp: model.save(tmp))  # every worker saves (collective reads)
             if chief:
-                write_json(os.path.join(out_dir, "results.json"), {"epochs": epochs, "test": test, "seconds": seconds,
-                                                                   "first_epoch": first_epoch, "backend": keras.backend.backend()})
+                finish(out_dir, {"epochs": done, "epochs_requested": epochs, "stop_reason": stop_reason, "test": test, "seconds": seconds,
+                                 "first_epoch": first_epoch, "backend": keras.backend.backend()})
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    return TrainResult(model, dict(history.history), test, out_dir, first_epoch, epochs - first_epoch, seconds, record, replicas)
+    return TrainResult(model, dict(history.history), test, out_dir, first_epoch, done - first_epoch, seconds, record, replicas, stop_reason)
 
 
 def _for_outputs(dataset, outputs: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 
 
 def is_model_file(spec) -> bool:
@@ -12,7 +13,7 @@ def is_model_file(spec) -> bool:
 
 
 def load_model_file(path, *, argument: str = "model", compile: bool = True):
-    """Load a ``.keras`` file; any failure (missing, corrupt, not a model) is one ``ValueError`` naming ``argument``."""
+    """Load a ``.keras`` file; any failure (missing, corrupt, not a model) is one ``ValueError`` naming ``argument`` and the file."""
     import keras
 
     import keras_classics.layers  # noqa: F401  (registers the custom layers)
@@ -21,13 +22,38 @@ def load_model_file(path, *, argument: str = "model", compile: bool = True):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise bad_argument(argument, path, "a registry name (keras-classics list) or the path of an existing .keras file")
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that exists
+        raise bad_argument(argument, path, f"a .keras file saved by Keras (a zip archive); this one is truncated or corrupt ({_size(path)}, not a zip archive)")
     try:
         model = keras.saving.load_model(path, compile=compile)
     except Exception as err:  # zip, JSON, h5py or deserialization errors all mean "not a usable Keras model"
-        raise bad_argument(argument, path, f"a model file saved by Keras (.keras); loading failed with {type(err).__name__}: {str(err)[:300]}") from None
+        raise bad_argument(argument, path, f"a model file saved by Keras (.keras); loading it failed ({_reason(err)})") from None
     if not isinstance(model, keras.Model):
         raise bad_argument(argument, path, "a file holding a keras.Model")
     return model
+
+
+def load_weights_file(model, path, *, argument: str = "path"):
+    """``model.load_weights(path)`` (a ``.weights.h5`` or ``.keras`` file); a missing, truncated, corrupt or
+    mismatched file is one ``ValueError`` naming ``argument`` and the file instead of an h5py, zip or shape error."""
+    from keras_classics._validate import bad_argument
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise bad_argument(argument, path, "an existing weights file (.weights.h5 or .keras)")
+    try:
+        model.load_weights(path)
+    except Exception as err:
+        raise bad_argument(argument, path, f"weights saved by Keras for this model ({_size(path)}; loading them failed: {_reason(err)})") from None
+
+
+def _size(path) -> str:
+    return f"{os.path.getsize(path):,} bytes"
+
+
+def _reason(err) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:300]}"
 
 
 def model_from_spec(spec, *, argument: str = "model", input_size=None, compile: bool = True, **build_kwargs):
