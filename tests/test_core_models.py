@@ -8,7 +8,7 @@ import pytest
 
 import keras_classics as kc
 from keras_classics import weights as weight_io
-from conftest import to_numpy
+from conftest import BACKEND, to_numpy
 
 
 # --- bad input: a ValueError naming the argument, what was received and what is allowed ---
@@ -105,6 +105,7 @@ def test_convolutionalize_equals_the_dense_model_and_takes_bigger_inputs():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(BACKEND == "jax", reason="VGG-16 at 224 px: on TensorFlow and PyTorch (the 32-px convolutionalize check above runs on JAX)")
 def test_fully_convolutional_vgg_equals_dense_vgg_at_224():
     dense = kc.VGG11(classes=10)
     fcn = kc.convolutionalize(dense)

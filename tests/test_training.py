@@ -32,7 +32,7 @@ EPOCHS, BATCH = 5, 32  # LeNet-5 on digits: >= 95 % test accuracy in a few secon
 SHARES_THE_RUN = pytest.mark.xdist_group("lenet_run")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: xdist may run another module's tests between the group's, which tore a module fixture down (trained twice)
 def lenet_run(tmp_path_factory):
     """One uninterrupted LeNet-5 run on digits, shared by the tests below."""
     keras.utils.set_random_seed(0)

@@ -33,6 +33,9 @@ from conftest import BACKEND, subprocess_env
 
 TF_ONLY = pytest.mark.skipif(BACKEND != "tensorflow", reason="killed subprocesses cost tens of seconds each: the fault injection runs on TensorFlow only")
 
+# The run folder's logic is the same on every backend; each training run below costs 20-45 s on JAX and PyTorch.
+ON_TF = pytest.mark.skipif(BACKEND != "tensorflow", reason="the run folder's states are backend-independent: checked on TensorFlow (20-45 s each on JAX and PyTorch)")
+
 EPOCHS = 3
 
 DRIVER = r'''
@@ -235,6 +238,7 @@ def test_a_folder_without_run_json_is_refused_and_one_with_run_json_only_starts_
         check_out_dir(str(folder), {}, resume=True, epochs=1)
 
 
+@ON_TF
 def test_a_failed_start_does_not_block_the_corrected_command(tmp_path, monkeypatch):
     out = tmp_path / "run"
     import keras_classics.training.run as run
@@ -252,6 +256,7 @@ def test_a_failed_start_does_not_block_the_corrected_command(tmp_path, monkeypat
     assert result.initial_epoch == 0 and result.epochs_run == 1 and (out / "results.json").exists()
 
 
+@ON_TF
 def test_an_early_stop_is_recorded_and_resume_continues_from_it(tmp_path, capsys):
     # A rate too small to change the validation accuracy: early stopping (patience 1) ends the run after epoch 2.
     out = tmp_path / "run"
@@ -274,6 +279,7 @@ def _nan_images(load_dataset):
     return load
 
 
+@ON_TF
 def test_a_nan_stop_outlives_a_stop_in_the_final_evaluation(tmp_path, monkeypatch, capsys):
     # Training images of NaN: TerminateOnNaN ends the run in epoch 1. Stopped in the final evaluation (on every
     # backend; a real kill there is the SIGKILL test's), the same command runs no epoch, not the epoch left,
