@@ -22,6 +22,10 @@ __version__ = "0.1.0"
 _HOMES = {
     "convolutionalize": "keras_classics.convolutionalize",
     "export": "keras_classics.export",
+    "feature_extractor": "keras_classics.features",
+    "feature_info": "keras_classics.features",
+    "gradcam": "keras_classics.explain",
+    "saliency": "keras_classics.explain",
     "profile": "keras_classics.cost",
     "get_model": "keras_classics.registry",
     "list_models": "keras_classics.registry",

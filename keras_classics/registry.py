@@ -250,11 +250,21 @@ def model_info(name: str) -> ModelInfo:
     return _REGISTRY[name.lower()]
 
 
-def get_model(name: str, **kwargs):
+def get_model(name: str, *, features_only: bool = False, out_indices=None, **kwargs):
     """Build the registered model ``name``; ``kwargs`` override its defaults.
 
     With no other argument it builds exactly the configuration of its reference
     (input size, classes, variant), so ``get_model("vgg16").count_params()``
-    equals the published count.
+    equals the published count. ``features_only=True`` returns the stage features
+    instead (timm's), as :func:`keras_classics.feature_extractor` with ``out_indices``.
     """
-    return model_info(name).build(**kwargs)
+    from keras_classics._validate import bad_argument, check_bool
+
+    info = model_info(name)
+    if check_bool("features_only", features_only):
+        from keras_classics.features import feature_extractor
+
+        return feature_extractor(info.name, out_indices=out_indices, **kwargs)
+    if out_indices is not None:
+        raise bad_argument("out_indices", out_indices, "None unless features_only=True")
+    return info.build(**kwargs)

@@ -1,0 +1,186 @@
+"""Grad-CAM and saliency (keras_classics.explain) and the ``explain`` command, on every backend.
+
+The gradients are checked against NumPy on a model small enough to differentiate by
+hand (1x1 convolutions, an add, global pooling, a dense classifier): run under each
+backend, the same expected arrays compare the three autodiffs. Two crafted models
+check where the maps point: classes that read only one quadrant's channel, and a
+score computed from the top-left quadrant only.
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_classics as kc
+from conftest import BACKEND
+from keras_classics.cli import main
+
+RNG = np.random.default_rng(12)  # each map has positive and zero parts; the top classes differ (1, 3, 1)
+KA = RNG.normal(size=(2, 3)).astype("float32")  # image channels -> A
+KB = RNG.normal(size=(3, 3)).astype("float32")  # A -> B; S = A + B
+W = RNG.normal(size=(3, 4)).astype("float32")  # pooled S -> 4 logits
+BIAS = RNG.normal(size=(4,)).astype("float32")
+X = RNG.normal(size=(3, 6, 6, 2)).astype("float32")
+
+
+def hand_model(classifier_activation="softmax"):
+    image = keras.Input((6, 6, 2))
+    a = keras.layers.Conv2D(3, 1, use_bias=False, name="a")(image)
+    a = keras.layers.Activation("relu", name="a_relu")(a)
+    b = keras.layers.Conv2D(3, 1, use_bias=False, name="b")(a)
+    x = keras.layers.Add(name="add")([a, b])
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    model = keras.Model(image, keras.layers.Dense(4, activation=classifier_activation, name="predictions")(x))
+    model.get_layer("a").set_weights([KA[None, None]])
+    model.get_layer("b").set_weights([KB[None, None]])
+    model.get_layer("predictions").set_weights([W, BIAS])
+    return model
+
+
+def numpy_forward(x):
+    a = np.maximum(x @ KA, 0)
+    b = a @ KB
+    logits = (a + b).mean(axis=(1, 2)) @ W + BIAS
+    return a, b, logits
+
+
+def cam(maps, classes):
+    """Grad-CAM by hand: the score is a logit, linear in the pooled maps, so d logit_c / d map = W[:, c] / 36 everywhere."""
+    weights = W[:, classes].T / 36.0  # (N, 3)
+    heat = np.maximum(np.einsum("nhwk,nk->nhw", maps, weights), 0)
+    return heat / heat.max(axis=(1, 2), keepdims=True)
+
+
+def test_gradcam_and_saliency_equal_the_hand_computation():
+    model = hand_model()
+    a, b, logits = numpy_forward(X)
+    top = logits.argmax(axis=1)
+    assert list(top) == [1, 3, 1]
+    assert kc.feature_info(model)[-1].layer == "add"  # the default layer: S = A + B, through which every path passes
+    np.testing.assert_allclose(kc.gradcam(model, X), cam(a + b, top), atol=1e-5)
+    # the branch's convolution: the head then also reads A, held fixed
+    np.testing.assert_allclose(kc.gradcam(model, X, layer="b", class_index=[2, 0, 3]), cam(b, [2, 0, 3]), atol=1e-5)
+    assert model.get_layer("predictions").activation is keras.activations.softmax  # restored after taking the logit
+    # saliency: d logit_c / d x = Ka diag(relu'(x Ka)) (I + Kb) W[:, c] / 36 at every pixel
+    direction = (np.eye(3) + KB) @ W[:, 1]
+    gradient = np.einsum("ck,nhwk,k->nhwc", KA, (X @ KA > 0).astype("float32"), direction) / 36.0
+    np.testing.assert_allclose(kc.saliency(model, X, class_index=1), np.abs(gradient).max(axis=-1), rtol=1e-4, atol=1e-7)
+
+
+def test_a_linear_classifier_gives_the_same_maps():
+    """Without a softmax there is nothing to undo: the same logits, the same maps."""
+    model = hand_model(classifier_activation=None)
+    a, b, logits = numpy_forward(X)
+    np.testing.assert_allclose(kc.gradcam(model, X), cam(a + b, logits.argmax(axis=1)), atol=1e-5)
+
+
+def test_gradcam_points_at_the_quadrant_its_class_reads():
+    """Channel 0 lights the top-left quadrant, channel 1 the bottom-right; class c reads channel c only.
+    A wrong sign, a wrong class or a gradient w.r.t. the wrong tensor moves or erases the map."""
+    image = keras.Input((8, 8, 2))
+    x = keras.layers.Conv2D(2, 1, use_bias=False, activation="relu", name="stage")(image)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(image, keras.layers.Dense(2, use_bias=False, activation="softmax", name="predictions")(x))
+    model.get_layer("stage").set_weights([np.eye(2, dtype="float32")[None, None]])
+    model.get_layer("predictions").set_weights([np.eye(2, dtype="float32")])
+    x = np.zeros((2, 8, 8, 2), "float32")
+    x[:, :4, :4, 0] = 1.0
+    x[:, 4:, 4:, 1] = 0.5
+    heat = kc.gradcam(model, x, class_index=[0, 1])
+    assert heat.shape == (2, 8, 8) and heat.min() >= 0 and heat.max() == pytest.approx(1.0)
+    assert heat[0, :4, :4].sum() / heat[0].sum() > 0.99 and heat[1, 4:, 4:].sum() / heat[1].sum() > 0.99
+    np.testing.assert_allclose(kc.gradcam(model, x), heat[[0, 0]], atol=1e-6)  # the top class is 0 (more of channel 0)
+
+
+def test_saliency_is_zero_where_the_score_does_not_look():
+    image = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(2, 1, name="stage")(image)
+    x = keras.layers.Cropping2D(((0, 4), (0, 4)), name="top_left")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(image, keras.layers.Dense(3, activation="softmax", name="predictions")(x))
+    x = RNG.normal(size=(2, 8, 8, 1)).astype("float32")
+    salient = kc.saliency(model, x)
+    assert salient.shape == (2, 8, 8)
+    assert np.all(salient[:, :4, :4] > 0) and not salient[:, 4:, :].any() and not salient[:, :, 4:].any()
+
+
+def test_bad_arguments_are_one_clear_error():
+    model = hand_model()
+    for kwargs, argument in (
+        (dict(layer="nope"), "layer"),
+        (dict(layer="predictions"), "layer"),  # not an image
+        (dict(class_index=4), "class_index"),
+        (dict(class_index=[0, 1]), "class_index"),  # two classes for three images
+        (dict(images=X[0]), "images"),  # no batch axis
+    ):
+        with pytest.raises(ValueError, match=rf"^`{argument}`: received"):
+            kc.gradcam(model, **{"images": X, **kwargs})
+
+
+# The command line
+
+
+def _image(path, seed, size=(20, 24)):
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, size=(*size, 3), dtype=np.uint8)).save(path)
+    return str(path)
+
+
+@pytest.fixture
+def rgb_model_file(tmp_path):
+    image = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(image)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    path = tmp_path / "tiny.keras"
+    keras.Model(image, keras.layers.Dense(5, activation="softmax", name="predictions")(x)).save(path)
+    return str(path)
+
+
+def test_explain_writes_one_png_per_image_and_refuses_to_overwrite(tmp_path, rgb_model_file, capsys):
+    images = [_image(tmp_path / "cat.png", 0), _image(tmp_path / "dog.jpg", 1)]
+    out = tmp_path / "maps"
+    assert main(["explain", rgb_model_file, *images, "--out", str(out), "--top", "2"]) == 0
+    written = sorted(os.listdir(out))
+    assert written == ["cat_gradcam.png", "dog_gradcam.png"]
+    for name in written:
+        with open(out / name, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    before = os.path.getmtime(out / "cat_gradcam.png")
+    assert main(["explain", rgb_model_file, *images, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "`--out`" in err and "cat_gradcam.png" in err and "--force" in err and "Traceback" not in err
+    assert os.path.getmtime(out / "cat_gradcam.png") == before
+    assert main(["explain", rgb_model_file, images[0], "--out", str(out), "--force", "--layer", "conv", "--class-index", "4"]) == 0
+
+
+@pytest.mark.skipif(BACKEND == "jax", reason="the registry path is the same on every backend; LeNet-5's shapes cost JAX ~8 s of compiling")
+def test_explain_a_grey_registry_model_with_random_weights(tmp_path):
+    """An RGB file goes into LeNet-5 (32x32x1) in grey; the maps have the input size and range."""
+    from keras_classics.cli.explain import _read_images
+
+    image = _image(tmp_path / "digit.png", 2)
+    assert main(["explain", "lenet5", image, "--out", str(tmp_path)]) == 0
+    assert os.path.isfile(tmp_path / "digit_gradcam.png")
+    model = kc.get_model("lenet5")
+    x = _read_images([image, image], model)
+    heat, salient = kc.gradcam(model, x), kc.saliency(model, x)
+    assert x.shape == (2, 32, 32, 1) and heat.shape == salient.shape == (2, 32, 32)
+    assert heat.min() >= 0 and heat.max() <= 1 and np.isfinite(salient).all() and salient.min() >= 0
+
+
+def test_explain_bad_input_is_one_line_naming_the_argument(tmp_path, rgb_model_file, capsys):
+    image = _image(tmp_path / "cat.png", 0)
+    for extra, named in (
+        (["--layer", "nope"], "`--layer`: received 'nope'"),
+        (["--class-index", "5"], "`--class-index`: received 5"),
+        ([str(tmp_path / "missing.png")], "`IMAGE`: received"),
+    ):
+        assert main(["explain", rgb_model_file, image, *extra, "--out", str(tmp_path / "maps")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert named in err and len(err.splitlines()) == 1, err
+    assert not os.path.exists(tmp_path / "maps" / "cat_gradcam.png")
