@@ -258,6 +258,19 @@ def test_check_train_options_returns_the_recipe_and_writes_nothing(tmp_path):
         check_train_options("lenet5", out_dir=tmp_path / "f" / "run")
 
 
+def test_check_train_options_mirrors_train_s_signature():
+    """The checker takes ``train``'s arguments, same names and defaults: one cannot drift from the other."""
+    import inspect
+
+    from keras_classics.training import train
+    from keras_classics.training.options import check_train_options
+
+    def parameters(fn):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+    assert parameters(check_train_options) == parameters(train)
+
+
 def test_train_checks_every_option_before_reading_data(tmp_path, capsys):
     """train() runs the checks first: an option only the Recipe or the callbacks saw (early stopping) fails at once."""
     for argv, flag in [(["--early-stopping", "0"], "--early-stopping"), (["--backup-every", "0"], "--backup-every"),
