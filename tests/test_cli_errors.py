@@ -58,6 +58,16 @@ CASES = [
     (TRAIN + ["--recipe", "lbfgs"], "--recipe"),
     (["train", "vgg17", "--out", "{tmp}/run"], "model"),
     (TRAIN + ["--channels", "2"], "--channels"),
+    # fine-tuning (keras_classics.training.transfer)
+    *[(TRAIN + ["--weights", "{tmp}/run.keras", "--freeze", v], "--freeze") for v in ("all", "stages:0", "stages:x", "stages:-1")],
+    (TRAIN + ["--freeze", "backbone"], "--freeze"),  # no --weights
+    (TRAIN + ["--weights", "{tmp}/missing.keras"], "--weights"),
+    (TRAIN + ["--weights", "{tmp}"], "--weights"),  # a folder without model.keras
+    (TRAIN + ["--weights", "{tmp}/run.keras", "--fine-tune-epochs", "2"], "--fine-tune-epochs"),  # nothing frozen to unfreeze
+    (TRAIN + ["--weights", "{tmp}/run.keras", "--freeze", "backbone", "--fine-tune-epochs", "-1"], "--fine-tune-epochs"),
+    *[(TRAIN + ["--weights", "{tmp}/run.keras", "--freeze", "backbone", "--fine-tune-epochs", "1", "--fine-tune-lr", v], "--fine-tune-lr")
+      for v in ("0", "-0.1", "nan")],
+    (TRAIN + ["--weights", "{tmp}/run.keras", "--freeze", "backbone", "--fine-tune-lr", "0.001"], "--fine-tune-lr"),  # no fine-tune epochs
     (TRAIN + ["--optimizer", "lbfgs"], "--optimizer"),
     (TRAIN + ["--schedule", "linear"], "--schedule"),
     (TRAIN + ["--precision", "float64"], "--precision"),
@@ -145,6 +155,7 @@ def files(tmp_path_factory):
     """The files the cases name: corrupt and truncated models, broken run folders, a file where a folder goes."""
     tmp = tmp_path_factory.mktemp("files")
     (tmp / "file.txt").write_text("a file, not a folder")
+    (tmp / "run.keras").write_bytes(b"never read: the fine-tuning cases fail on another flag first")
     (tmp / "notes.txt").write_text("not a model")
     (tmp / "existing.csv").write_text("a,b\n1,2\n")
     (tmp / "corrupt.keras").write_bytes(b"this is no zip archive")

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import BACKEND
 from keras_classics import augment as augment_lib
-from keras_classics.datasets import DATASETS, Splits, load_dataset
+from keras_classics.datasets import DATASETS, Splits, dataset_classes, load_dataset
 from keras_classics.layers import PCALighting
 
 
@@ -292,3 +292,29 @@ def test_pca_lighting_shifts_each_image_by_one_colour_and_round_trips(tmp_path):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.predict(images, verbose=0)), keras.ops.convert_to_numpy(model.predict(images, verbose=0)), atol=1e-5)
     with pytest.raises(ValueError, match="`eigenvectors`"):
         PCALighting(eigenvalues=(1.0, 2.0), eigenvectors=((1, 0, 0),))
+
+
+def test_a_folder_with_train_val_test_gives_its_own_splits(tmp_path):
+    root = tmp_path / "split"
+    for split, count in (("train", 5), ("val", 2), ("test", 3)):
+        _image_folder(root / split, per_class=count, corrupt=False)
+    splits = load_dataset(str(root), input_shape=(8, 8, 3), batch_size=2, validation_split=0.5)  # val/ wins over the fraction
+    assert splits.class_names == ["cat", "dog"] and tuple(splits.sizes) == (10, 4, 6)
+    assert dataset_classes(str(root)) == 2
+    assert [_all(d)[0].shape[0] for d in (splits.train, splits.validation, splits.test)] == [10, 4, 6]
+    (root / "val").rename(tmp_path / "elsewhere")  # without val/: the fraction of train/
+    assert tuple(load_dataset(str(root), input_shape=(8, 8, 3), batch_size=2, validation_split=0.2).sizes) == (8, 2, 6)
+    _image_folder(root / "test", classes=("cat", "emu"), per_class=1, corrupt=False)  # another class in test/
+    with pytest.raises(ValueError, match=r"`name`.*the same class folders"):
+        load_dataset(str(root), input_shape=(8, 8, 3), batch_size=2)
+
+
+def test_each_epoch_order_is_keyed_on_the_seed_and_the_epoch():
+    splits = load_dataset("digits", input_shape=(8, 8, 1), batch_size=50, validation_split=0.0, seed=3)
+    labels = lambda ds: np.concatenate([y for _, y in _batches(ds)])  # noqa: E731
+    epochs = [labels(splits.train_epochs(e, e + 1)) for e in range(3)]
+    assert all(len(e) == splits.train_size for e in epochs)
+    assert not np.array_equal(epochs[0], epochs[1]) and not np.array_equal(epochs[1], epochs[2])
+    np.testing.assert_array_equal(labels(splits.train_epochs(1, 3)), np.concatenate(epochs[1:]))  # epoch 1 alone = epoch 1 of a run
+    batches = [y.shape[0] for _, y in _batches(splits.train_epochs(0, 2))]
+    assert batches == [50] * (splits.train_size // 50) + [splits.train_size % 50] + [50] * (splits.train_size // 50) + [splits.train_size % 50]

@@ -7,6 +7,7 @@ check where the maps point: classes that read only one quadrant's channel, and a
 score computed from the top-left quadrant only.
 """
 
+import json
 import os
 
 import keras
@@ -184,3 +185,15 @@ def test_explain_bad_input_is_one_line_naming_the_argument(tmp_path, rgb_model_f
         err = capsys.readouterr().err.strip()
         assert named in err and len(err.splitlines()) == 1, err
     assert not os.path.exists(tmp_path / "maps" / "cat_gradcam.png")
+
+
+def test_explain_normalises_a_train_runs_images_as_in_training(tmp_path):
+    from keras_classics.cli.explain import _as_trained
+
+    images = np.random.default_rng(0).uniform(size=(2, 8, 8, 1)).astype("float32")
+    (tmp_path / "model.keras").write_bytes(b"")  # only its folder's run.json is read here
+    assert _as_trained(str(tmp_path / "model.keras"), images)[0] is images  # a bare .keras file: as it is
+    (tmp_path / "run.json").write_text(json.dumps({"mean": [0.25], "std": [0.5], "class_names": ["five", "six"]}))
+    inputs, names = _as_trained(str(tmp_path / "model.keras"), images)
+    np.testing.assert_allclose(inputs, (images - 0.25) / 0.5)
+    assert names == ["five", "six"]

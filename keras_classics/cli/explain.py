@@ -3,7 +3,9 @@
 MODEL_OR_FILE is a registry name (built at its canonical configuration with random
 weights, or with ``--weights FILE``) or a ``.keras`` file. Each image is read with
 Keras's PIL loader, in grey for a grey model, resized to the model's input, scaled to
-[0, 1], and explained with :func:`keras_classics.explain.explain_gradcam`. The PNG
+[0, 1] (for the ``model.keras`` of a ``keras-classics train`` run, then normalised
+with the mean and std its ``run.json`` records, as in training, and its classes named
+as there), and explained with :func:`keras_classics.explain.explain_gradcam`. The PNG
 (``DIR/<image stem>_gradcam.png``) shows the image with the heatmap blended over it
 and the top classes with their probabilities in the title. Every argument and every
 output path is checked before the model is built; an existing PNG is replaced only
@@ -64,11 +66,12 @@ def run(args) -> int:
     images = _read_images(args.images, model)
     from keras_classics.explain import explain_gradcam
 
-    result = explain_gradcam(model, images, class_index=args.class_index, layer=args.layer)
+    inputs, class_names = _as_trained(args.model, images)
+    result = explain_gradcam(model, inputs, class_index=args.class_index, layer=args.layer)
     os.makedirs(args.out, exist_ok=True)
     title = f"{name}{' (random weights)' if random_weights else ''}: Grad-CAM at {result.layer}"
     for image, heatmap, chosen, probabilities, path in zip(images, result.heatmaps, result.class_index, result.probabilities, outputs):
-        _draw(plt, image, heatmap, title, chosen, probabilities, args.top, path)
+        _draw(plt, image, heatmap, title, chosen, probabilities, args.top, path, class_names)
         print(f"wrote {path}")
     return 0
 
@@ -90,6 +93,29 @@ def _model(args):
     if args.weights is not None:
         load_weights_file(model, args.weights, argument="--weights")
     return model, name, not is_model_file(args.model) and args.weights is None
+
+
+def _as_trained(model_path, images):
+    """``(model inputs, class names)``: a ``train`` run's model (``model.keras`` beside its ``run.json``) sees
+    its images normalised as in training (run.json's per-channel mean and std) and names its classes."""
+    import json
+    import os
+
+    import numpy as np
+
+    from keras_classics.utils.shapes import channels_last
+
+    record = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
+    if not model_path.endswith(".keras") or not os.path.isfile(record):
+        return images, None
+    try:
+        with open(record, encoding="utf-8") as f:
+            run = json.load(f)
+        mean, std = (np.asarray(run[k], "float32") for k in ("mean", "std"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return images, None  # not a readable run record: the images as they are
+    shape = (1, 1, 1, -1) if channels_last() else (1, -1, 1, 1)
+    return (images - mean.reshape(shape)) / std.reshape(shape), run.get("class_names")
 
 
 def _read_images(paths, model):
@@ -118,7 +144,7 @@ def _read_images(paths, model):
     return np.stack(batch)
 
 
-def _draw(plt, image, heatmap, title, chosen, probabilities, top, path):
+def _draw(plt, image, heatmap, title, chosen, probabilities, top, path, class_names=None):
     import numpy as np
 
     from keras_classics.utils.files import atomic_write
@@ -133,8 +159,9 @@ def _draw(plt, image, heatmap, title, chosen, probabilities, top, path):
         ax.imshow(np.clip(picture, 0, 1))
     ax.imshow(heatmap, cmap="jet", alpha=0.45, vmin=0, vmax=1)
     ax.axis("off")
-    ranking = ", ".join(f"{k}: {probabilities[k]:.3g}" for k in ranked)
-    ax.set_title(f"{title}\nclass {int(chosen)} explained; top classes {ranking}", fontsize=9)
+    label = (lambda k: class_names[k]) if class_names and len(class_names) == len(probabilities) else int
+    ranking = ", ".join(f"{label(k)}: {probabilities[k]:.3g}" for k in ranked)
+    ax.set_title(f"{title}\nclass {label(int(chosen))} explained; top classes {ranking}", fontsize=9)
     fig.tight_layout()
     try:
         atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))

@@ -32,6 +32,12 @@ def add_parser(subparsers):
     recipe.add_argument("--warmup-epochs", type=float, help="linear warm-up from zero over the first epochs (constant and cosine schedules)")
     recipe.add_argument("--label-smoothing", type=float)
     recipe.add_argument("--aux-weight", type=float, help="loss weight of each auxiliary classifier (GoogLeNet: 0.3)")
+    transfer = p.add_argument_group("fine-tuning (see docs/transfer.md)")
+    transfer.add_argument("--weights", help="start from these weights, with a new head for the dataset: a run folder, a .keras file, "
+                          "'imagenet', a named checkpoint (see `keras-classics weights`) or a weights file")
+    transfer.add_argument("--freeze", default="none", help="none (default), backbone, or stages:N: layers held fixed for the first --epochs")
+    transfer.add_argument("--fine-tune-epochs", type=int, default=0, help="then train every layer for this many more epochs")
+    transfer.add_argument("--fine-tune-lr", type=float, help="learning rate of those epochs (default: the recipe's / 10)")
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"), help="mixed-precision switch")
     p.add_argument("--distribute", choices=("auto", "mirrored", "multiworker", "data_parallel"),
                    help="several devices: mirrored/multiworker (TensorFlow), data_parallel (JAX), auto")
@@ -57,12 +63,16 @@ def run(args) -> int:
         recipe=args.recipe, recipe_overrides=overrides, seed=args.seed, resume=args.resume, distribute=args.distribute,
         precision=args.precision, early_stopping=args.early_stopping, tensorboard=args.tensorboard,
         backup_freq="epoch" if args.backup_every is None else args.backup_every, data_dir=args.data_dir, verbose=2 if args.quiet else "auto",
+        weights=args.weights, freeze=args.freeze, fine_tune_epochs=args.fine_tune_epochs, fine_tune_lr=args.fine_tune_lr,
     )
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test.items())
     done = result.initial_epoch + result.epochs_run
+    total = args.epochs + args.fine_tune_epochs
+    if result.reinitialised:
+        print(f"{args.model}: from {args.weights}; new layers for this dataset: {', '.join(result.reinitialised)}")
     ran = f"epochs {result.initial_epoch + 1}-{done} in {result.seconds:.1f} s" if result.epochs_run else f"no epoch left to run ({done} done)"
-    stopped = {"completed": "", "early_stopping": f"; stopped early by --early-stopping after {done} of {args.epochs} epochs",
-               "nan": f"; stopped after {done} of {args.epochs} epochs: the loss became NaN or infinite"}
-    why = stopped.get(result.stop_reason, f"; stopped after {done} of {args.epochs} epochs ({result.stop_reason})")
+    stopped = {"completed": "", "early_stopping": f"; stopped early by --early-stopping after {done} of {total} epochs",
+               "nan": f"; stopped after {done} of {total} epochs: the loss became NaN or infinite"}
+    why = stopped.get(result.stop_reason, f"; stopped after {done} of {total} epochs ({result.stop_reason})")
     print(f"{args.model}: {ran}{why}; test {metrics}; {result.replicas} replica(s); saved in {result.out_dir}")
     return 0

@@ -32,7 +32,9 @@ Datasets (``DATASETS``):
   luminance when one channel is asked); unreadable or corrupt ones are reported
   by path (``Splits.skipped`` and a warning) and left out, so an epoch never
   crashes on one. A class folder without a readable image is an error naming it.
-  A fixed stratified 20 % is the test split.
+  A fixed stratified 20 % is the test split. A folder holding ``train/`` and
+  ``test/`` (and optionally ``val/``), each with one sub-folder per class (the
+  same classes), gives its own splits instead: ``val/`` replaces ``validation_split``.
 
 The validation split is a stratified ``validation_split`` of what remains for
 training, drawn with ``seed``.
@@ -40,6 +42,7 @@ training, drawn with ``seed``.
 
 from keras_classics.datasets.load import DATASETS, check_data_dir, check_dataset, dataset_classes, load_dataset
 from keras_classics.datasets.pipeline import STATS_SAMPLE
+from keras_classics.datasets.sources import digits_arrays
 from keras_classics.datasets.splits import TEST_FRACTION, TEST_SEED, Splits, SplitSizes
 
-__all__ = ["load_dataset", "check_data_dir", "check_dataset", "dataset_classes", "DATASETS", "Splits", "SplitSizes", "TEST_FRACTION", "TEST_SEED", "STATS_SAMPLE"]
+__all__ = ["load_dataset", "check_data_dir", "check_dataset", "dataset_classes", "DATASETS", "Splits", "SplitSizes", "TEST_FRACTION", "TEST_SEED", "STATS_SAMPLE", "digits_arrays"]

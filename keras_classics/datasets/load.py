@@ -57,7 +57,8 @@ def load_dataset(
         input_shape: the model's input, ``(height, width, channels)`` (channels
             first under ``channels_first``); 1 or 3 channels.
         batch_size: the global batch size (split across replicas when distributed).
-        validation_split: fraction of the training data held out for validation (0 for none).
+        validation_split: fraction of the training data held out for validation (0 for none);
+            a folder with ``train/``, ``val/`` and ``test/`` sub-folders uses its ``val/`` instead.
         seed: shuffling, the validation split and augmentation draw from it.
         augment: ``None`` or names for :func:`keras_classics.augment.augmentation`
             (``"crop,flip"``, ``["pca"]``), applied to the training split only.
@@ -85,7 +86,12 @@ def load_dataset(
 
     num_classes = len(source.class_names)
     train_labels = source.train[1]
-    train_idx, val_idx = _stratified_split(train_labels, validation_split, seed) if validation_split > 0 else (np.arange(len(train_labels)), np.array([], "int64"))
+    if source.validation_start is not None:  # a folder's val/: the validation split as given
+        train_idx, val_idx = np.arange(source.validation_start), np.arange(source.validation_start, len(train_labels))
+    elif validation_split > 0:
+        train_idx, val_idx = _stratified_split(train_labels, validation_split, seed)
+    else:
+        train_idx, val_idx = np.arange(len(train_labels)), np.array([], "int64")
     if batch_size > len(train_idx):
         raise bad_argument("batch_size", batch_size, f"at most {len(train_idx)}, the size of the training split")
     mean, std, eigenvalues, eigenvectors = _statistics(source, train_idx, channels, seed)
@@ -112,4 +118,6 @@ def load_dataset(
         eigenvectors=eigenvectors,
         augment=names,
         skipped=list(source.skipped),
+        train_epochs=lambda first, last, drop_remainder=False: _pipeline(
+            source, train_idx, kind="train", augmentation=aug, epochs=(first, last), drop_remainder=drop_remainder, **common),
     )

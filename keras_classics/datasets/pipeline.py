@@ -54,8 +54,17 @@ def _parse_input_shape(input_shape):
     return height, width, channels, channels_last
 
 
-def _pipeline(source, indices, *, kind, batch_size, height, width, channels, channels_last, mean, std, one_hot, num_classes, seed, augmentation):
-    """A batched tf.data pipeline over ``indices`` of ``source.train`` (or all of the test split)."""
+def _pipeline(source, indices, *, kind, batch_size, height, width, channels, channels_last, mean, std, one_hot, num_classes, seed, augmentation,
+              epochs=None, drop_remainder=False):
+    """A batched tf.data pipeline over ``indices`` of ``source.train`` (or all of the test split).
+
+    The training split is shuffled. With ``epochs=(first, last)`` the pipeline holds
+    those epochs one after another (fit it with ``steps_per_epoch``), each epoch's
+    order drawn from ``(seed, epoch)`` alone: a run resumed at epoch k in a new
+    process sees the order the uninterrupted run saw at epoch k. Without it, one
+    epoch reshuffled at every pass (``reshuffle_each_iteration``), whose sequence
+    restarts in each process.
+    """
     import tensorflow as tf
 
     images, labels = source.test if kind == "test" else source.train
@@ -64,8 +73,6 @@ def _pipeline(source, indices, *, kind, batch_size, height, width, channels, cha
     if source.files:
         images = np.array([str(p) for p in images])
     ds = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
-    if kind == "train":
-        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     scale = np.float32(source.scale)
 
     if source.files:
@@ -74,7 +81,8 @@ def _pipeline(source, indices, *, kind, batch_size, height, width, channels, cha
             image = tf.image.resize(tf.cast(_decode(path, channels), tf.float32) * scale, (height, width), antialias=True)
             return image, label
 
-        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+        def decode_and_batch(ds):
+            return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=drop_remainder)
     else:
         stored = images.shape[1:3]
 
@@ -88,7 +96,24 @@ def _pipeline(source, indices, *, kind, batch_size, height, width, channels, cha
                 x = tf.image.resize(x, (height, width), antialias=True)
             return x, label
 
-        ds = ds.batch(batch_size).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        def decode_and_batch(ds):
+            return ds.batch(batch_size, drop_remainder=drop_remainder).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+
+    if kind != "train":
+        ds = decode_and_batch(ds)
+    elif epochs is None:
+        ds = decode_and_batch(ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True))
+    else:
+        first, last = epochs
+        stored_images, stored_labels = tf.constant(images), tf.constant(labels.astype("int32"))
+
+        def epoch_of(epoch):  # a permutation drawn from (seed, epoch) only; batches never straddle two epochs
+            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            order = tf.argsort(tf.random.stateless_uniform([len(labels)], seed=key))
+            rows = tf.data.Dataset.from_tensor_slices(order).map(lambda i: (tf.gather(stored_images, i), tf.gather(stored_labels, i)))
+            return decode_and_batch(rows)
+
+        ds = tf.data.Dataset.range(first, last).flat_map(epoch_of)
 
     mean_t, std_t = tf.constant(mean, tf.float32), tf.constant(std, tf.float32)
 

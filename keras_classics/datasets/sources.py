@@ -26,6 +26,7 @@ class _Source:
     scale: float = 1.0 / 255.0  # multiplies the stored pixel values into [0, 1]
     files: bool = False
     skipped: list = field(default_factory=list)
+    validation_start: int | None = None  # train[validation_start:] is a fixed validation split (a folder's val/)
 
 
 def _digits(data_dir):
@@ -33,6 +34,12 @@ def _digits(data_dir):
         images, labels = arrays["images"], arrays["labels"].astype("int64")
     train_idx, test_idx = _stratified_split(labels, TEST_FRACTION, TEST_SEED)
     return _Source([str(d) for d in range(10)], (images[train_idx], labels[train_idx]), (images[test_idx], labels[test_idx]), scale=1.0 / 16.0)
+
+
+def digits_arrays():
+    """The embedded digits as arrays, ``((train images, labels), (test images, labels))``: 8x8 pixels in 0-16, the library's fixed test split."""
+    source = _digits(None)
+    return source.train, source.test
 
 
 _KERAS_DATASETS = {
@@ -100,14 +107,52 @@ def _decode(path, channels):
     return image
 
 
-def _class_folders(folder) -> list:
-    """The class sub-folders of an image folder, sorted (as keras.utils lists them)."""
+SPLIT_FOLDERS = ("train", "val", "test")
+
+
+def split_folders(folder) -> dict:
+    """``{"train": path, "test": path, ["val": path]}`` when ``folder`` holds ``train/`` and ``test/`` (each one sub-folder per class), else ``{}``."""
     folder = os.fspath(folder)
+    found = {name: os.path.join(folder, name) for name in SPLIT_FOLDERS if os.path.isdir(os.path.join(folder, name))}
+    return found if {"train", "test"} <= set(found) else {}
+
+
+def _class_folders(folder) -> list:
+    """The class sub-folders of an image folder, sorted (as keras.utils lists them); of its ``train/`` if it has splits."""
+    folder = split_folders(folder).get("train", os.fspath(folder))
     return sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
 
 
 def _folder(path, channels):
-    """Index an image folder with keras.utils, then decode every image once to find bad ones."""
+    """An image folder: one sub-folder per class, or ``train/``, ``test/`` (and ``val/``) each holding one per class.
+
+    Without split folders, a fixed stratified 20 % is the test split; with them, they
+    are the splits (``val/``, if there, the validation split instead of a fraction of ``train/``).
+    """
+    splits = split_folders(path)
+    if not splits:
+        paths, labels, class_names, skipped = _index_folder(path, channels)
+        train_idx, test_idx = _stratified_split(labels, TEST_FRACTION, TEST_SEED)
+        return _Source(class_names, (paths[train_idx], labels[train_idx]), (paths[test_idx], labels[test_idx]), files=True, skipped=skipped)
+    indexed = {name: _index_folder(where, channels) for name, where in splits.items()}
+    class_names = indexed["train"][2]
+    for name, (_, _, names, _) in indexed.items():
+        if names != class_names:
+            raise bad_argument("name", os.fspath(path), f"train/, test/ (and val/) holding the same class folders ({os.path.join(os.fspath(path), name)} has "
+                                                         f"{names}, train/ has {class_names})")
+    train_paths, train_labels, _, skipped = indexed["train"]
+    validation_start = None
+    if "val" in indexed:
+        validation_start = len(train_labels)
+        train_paths = np.concatenate([train_paths, indexed["val"][0]])
+        train_labels = np.concatenate([train_labels, indexed["val"][1]])
+    test_paths, test_labels = indexed["test"][:2]
+    skipped = [p for part in indexed.values() for p in part[3]]
+    return _Source(class_names, (train_paths, train_labels), (test_paths, test_labels), files=True, skipped=skipped, validation_start=validation_start)
+
+
+def _index_folder(path, channels):
+    """Index an image folder with keras.utils, then decode every image once to find bad ones: ``(paths, labels, class_names, skipped)``."""
     import tensorflow as tf
 
     folder = os.fspath(path)
@@ -139,5 +184,4 @@ def _folder(path, channels):
     if empty:  # a class without images would still be a class (an output no label ever trains)
         raise bad_argument("name", folder, f"{allowed}, each holding readable images (no readable image in the class folder "
                            f"{', '.join(empty)}; readable images per class: {dict(zip(class_names, counts.tolist()))})")
-    train_idx, test_idx = _stratified_split(labels, TEST_FRACTION, TEST_SEED)
-    return _Source(class_names, (paths[train_idx], labels[train_idx]), (paths[test_idx], labels[test_idx]), files=True, skipped=skipped)
+    return paths, labels, class_names, skipped

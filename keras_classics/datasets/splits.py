@@ -22,7 +22,10 @@ class Splits:
     """What :func:`load_dataset` returns.
 
     ``train``, ``validation`` and ``test`` are batched ``tf.data.Dataset``
-    objects (``validation`` is ``None`` when ``validation_split=0``);
+    objects (``validation`` is ``None`` when ``validation_split=0``); ``train``
+    is one epoch reshuffled at each pass, ``train_epochs(first, last)`` the
+    training split for epochs ``first`` to ``last - 1``, each in an order keyed on
+    the seed and the epoch (what resumable training fits, with ``steps_per_epoch``);
     ``batch_size`` is the global batch size (see docs/training.md on replicas).
     ``mean`` and ``std`` are the per-channel statistics the pipelines normalise
     by; ``eigenvalues``/``eigenvectors`` those of the training pixels' covariance
@@ -44,6 +47,8 @@ class Splits:
     eigenvectors: tuple = ()
     augment: tuple = ()
     skipped: list = field(default_factory=list)
+    train_epochs: Any = None  # (first, last, drop_remainder=False) -> epochs first..last-1 of the training split, each in its own order
+
 
     @property
     def train_size(self) -> int:

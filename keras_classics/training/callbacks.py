@@ -63,6 +63,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         self.restored_epoch = None
         self.epochs_done = None
         self.stop_reason = None
+        self.extra = {}  # written into state.json with every backup (train: the fine-tuning phase)
 
     def on_train_begin(self, logs=None):
         self._epoch = 0
@@ -102,6 +103,11 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
             if self._batches % self.save_freq == 0:
                 self._save(self._epoch)
 
+    def save(self, epoch):
+        """Commit a backup of the model as it is now (optimizer included) as the state after ``epoch`` epochs."""
+        self.epochs_done = epoch
+        self._save(epoch)
+
     def _save(self, epoch, stop_reason=None):
         if not _is_chief():  # reading distributed variables is collective: every worker saves, only the chief keeps it
             with tempfile.TemporaryDirectory(prefix="keras-classics-worker-") as scratch:
@@ -111,7 +117,7 @@ class AtomicBackupAndRestore(keras.callbacks.Callback):
         weights = f"backup-{epoch:05d}-{int(time.time() * 1e3) % 10**9:09d}.weights.h5"
         atomic_write(os.path.join(self.backup_dir, weights), lambda tmp: self.model.save_weights(tmp))
         saved = [{k: _jsonable(getattr(c, k)) for k in _STATEFUL_FIELDS if hasattr(c, k)} for c in self.stateful]
-        write_json(self.state_path, {"epoch": epoch, "weights": weights, "callbacks": saved, "stop_reason": stop_reason})
+        write_json(self.state_path, {"epoch": epoch, "weights": weights, "callbacks": saved, "stop_reason": stop_reason, **self.extra})
         for name in os.listdir(self.backup_dir):  # the older weights file, and what a killed save left
             if name not in ("state.json", weights):
                 os.remove(os.path.join(self.backup_dir, name))

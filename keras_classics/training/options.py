@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from keras_classics._validate import bad_argument, check_bool, check_choice, check_fraction, check_int, check_output_folder
+from keras_classics._validate import bad_argument, check_bool, check_choice, check_fraction, check_int, check_output_folder, check_positive
 from keras_classics.training.distribute import DISTRIBUTIONS, PRECISIONS
 from keras_classics.training.recipes import Recipe, recipe_for
+from keras_classics.training.transfer import check_weights_source, parse_freeze
 from keras_classics.utils.shapes import image_shape, spatial_size
 
 VERBOSE = ("auto", 0, 1, 2)
@@ -52,6 +53,10 @@ def check_train_options(
     data_dir=None,
     verbose="auto",
     model_kwargs: Optional[dict] = None,
+    weights=None,
+    freeze: str = "none",
+    fine_tune_epochs: int = 0,
+    fine_tune_lr: Optional[float] = None,
 ) -> Recipe:
     """Check ``train``'s arguments (same names, same defaults); return the :class:`Recipe` they make, overrides applied.
 
@@ -96,5 +101,16 @@ def check_train_options(
         raise bad_argument("verbose", verbose, "one of " + ", ".join(map(repr, VERBOSE)))
     if model_kwargs is not None and not isinstance(model_kwargs, dict):
         raise bad_argument("model_kwargs", model_kwargs, "None or a dict of the model's keyword arguments")
+    check_weights_source(weights)
+    frozen = parse_freeze(freeze)
+    if frozen and weights is None:
+        raise bad_argument("freeze", freeze, "'none' without weights (freezing randomly initialised layers trains only the head of a random network)")
+    check_int("fine_tune_epochs", fine_tune_epochs, minimum=0)
+    if fine_tune_epochs and not frozen:
+        raise bad_argument("fine_tune_epochs", fine_tune_epochs, "0 unless freeze is 'backbone' or 'stages:N' (the fine-tuning phase unfreezes them)")
+    if fine_tune_lr is not None:
+        check_positive("fine_tune_lr", fine_tune_lr)
+        if not fine_tune_epochs:
+            raise bad_argument("fine_tune_lr", fine_tune_lr, "None unless fine_tune_epochs is at least 1")
     return checked
 

@@ -23,7 +23,7 @@ import shutil
 from keras_classics._validate import bad_argument
 from keras_classics.utils.files import read_json, write_json
 
-MATCHING_FIELDS = ("model", "dataset", "input_shape", "num_classes", "model_kwargs")
+MATCHING_FIELDS = ("model", "dataset", "input_shape", "num_classes", "model_kwargs", "weights")
 
 
 def _is_temporary(name: str) -> bool:
