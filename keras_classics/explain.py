@@ -50,7 +50,9 @@ def gradcam(model, images, class_index=None, layer=None) -> np.ndarray:
         class_index: the class to explain, one for all images or one per image;
             ``None``: each image's top prediction.
         layer: the name of a convolutional layer; ``None``: the last stage end of
-            :func:`keras_classics.feature_info` (ResNet's ``conv5_block3_out``).
+            :func:`keras_classics.feature_info` (ResNet's ``conv5_block3_out``), or the
+            deepest one at least 2x2 when the input is so small that the last is 1x1
+            (ResNet-18 at 32 px: ``conv4_block2_out``).
     """
     return explain_gradcam(model, images, class_index=class_index, layer=layer).heatmaps
 
@@ -58,7 +60,7 @@ def gradcam(model, images, class_index=None, layer=None) -> np.ndarray:
 def explain_gradcam(model, images, class_index=None, layer=None) -> GradCAM:
     """:func:`gradcam` with the layer explained, the classes and the class probabilities (:class:`GradCAM`)."""
     x = _check_images(model, images)
-    target = _layer_output(model, layer)
+    target = _layer_output(model, layer, min(x.shape[i] for i in _axes()[:2]))
     classes = _check_class_index(model, class_index, len(x))
     activations, gradients, logits = _activation_gradients(model, target, x, classes)
     height, width, channel = _axes()
@@ -83,8 +85,9 @@ def saliency(model, images, class_index=None) -> np.ndarray:
     return np.abs(gradients).max(axis=_axes()[2])
 
 
-def _layer_output(model, layer):
-    """The output tensor of the layer named ``layer`` (``None``: the last stage end)."""
+def _layer_output(model, layer, size):
+    """The output tensor of the layer named ``layer``; ``None``: the deepest stage end at least 2x2 at input ``size``
+    (the last one, unless the input is so small that it is 1x1: a heatmap of one cell says nothing)."""
     import keras
 
     from keras_classics._validate import bad_argument
@@ -92,7 +95,9 @@ def _layer_output(model, layer):
 
     _check_model(model)
     if layer is None:
-        return stage_outputs(model)[-1][0]
+        stages = stage_outputs(model)
+        wide = [stage for stage in stages if size // stage[1].reduction >= 2]
+        return (wide or stages)[-1][0]
     try:
         examples = ", e.g. a stage end: " + ", ".join(info.layer for _, info in stage_outputs(model))
     except ValueError:

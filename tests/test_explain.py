@@ -197,3 +197,12 @@ def test_explain_normalises_a_train_runs_images_as_in_training(tmp_path):
     inputs, names = _as_trained(str(tmp_path / "model.keras"), images)
     np.testing.assert_allclose(inputs, (images - 0.25) / 0.5)
     assert names == ["five", "six"]
+
+
+def test_default_layer_is_the_deepest_stage_of_at_least_two_by_two():
+    from keras_classics.explain import explain_gradcam
+
+    model = kc.get_model("resnet18", input_shape=(32, 32, 3), classes=4)  # conv5 is 1x1 at 32 px, conv4 2x2
+    x = np.random.default_rng(0).uniform(size=(1, 32, 32, 3)).astype("float32")
+    assert explain_gradcam(model, x).layer == "conv4_block2_out"
+    assert explain_gradcam(kc.get_model("resnet18", input_shape=(64, 64, 3), classes=4), np.repeat(np.repeat(x, 2, 1), 2, 2)).layer == "conv5_block2_out"

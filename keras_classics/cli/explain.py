@@ -2,7 +2,8 @@
 
 MODEL_OR_FILE is a registry name (built at its canonical configuration with random
 weights, or with ``--weights FILE``) or a ``.keras`` file. Each image is read with
-Keras's PIL loader, in grey for a grey model, resized to the model's input, scaled to
+Keras's PIL loader, in grey for a grey model, resized to the model's input as the
+datasets' pipelines resize (bilinear, antialiased), scaled to
 [0, 1] (for the ``model.keras`` of a ``keras-classics train`` run, then normalised
 with the mean and std its ``run.json`` records, as in training, and its classes named
 as there), and explained with :func:`keras_classics.explain.explain_gradcam`. The PNG
@@ -134,12 +135,14 @@ def _read_images(paths, model):
     batch = []
     for path in paths:
         try:
-            image = keras.utils.load_img(path, color_mode="grayscale" if channels == 1 else "rgb", target_size=None if None in size else size)
+            image = keras.utils.load_img(path, color_mode="grayscale" if channels == 1 else "rgb")
         except Exception as err:  # PIL's UnidentifiedImageError, a truncated file
             raise bad_argument("images", path, f"an image file PIL can read ({type(err).__name__}: {' '.join(str(err).split())[:200]})") from None
         if None in size:
             size = (image.height, image.width)
         array = keras.utils.img_to_array(image, data_format="channels_last", dtype="float32") / 255.0
+        if array.shape[:2] != tuple(size):  # resized as the datasets' pipelines resize (bilinear, antialiased)
+            array = keras.ops.convert_to_numpy(keras.ops.image.resize(array, size, interpolation="bilinear", antialias=True, data_format="channels_last"))
         batch.append(array if channels_last() else np.moveaxis(array, -1, 0))
     return np.stack(batch)
 
