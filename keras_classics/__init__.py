@@ -31,6 +31,8 @@ _HOMES = {
     "list_models": "keras_classics.registry",
     "model_info": "keras_classics.registry",
     "transfer_weights": "keras_classics.weights",
+    "available_weights": "keras_classics.weights",
+    "preprocessing": "keras_classics.weights",
     "LocalResponseNormalization": "keras_classics.layers",
 }
 

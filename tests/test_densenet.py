@@ -101,6 +101,7 @@ def test_bad_input_is_a_clear_value_error(kwargs, argument):
         kc.DenseNet121(**kwargs)
 
 
-def test_densenet161_has_no_published_weights():
-    with pytest.raises(ValueError, match=r"^`weights`: received 'imagenet'"):
-        kc.DenseNet161(weights="imagenet")
+def test_weights_need_the_published_network():
+    """DenseNet-161 has torchvision's weights, but not with another growth rate (nothing is downloaded: refused first)."""
+    with pytest.raises(ValueError, match=r"^`weights`: received 'imagenet'; allowed: None or a path"):
+        kc.DenseNet161(weights="imagenet", growth_rate=32)

@@ -63,14 +63,17 @@ def test_imagenet_weights_load_through_kerass_cache(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(BACKEND == "jax", reason="structure only, the same on every backend: checked on TensorFlow and PyTorch (90 s on JAX)")
 def test_auxiliary_outputs_are_named_and_weighted():
-    """Named outputs, main first; at the canonical sizes the heads have the papers' geometry
-    (GoogLeNet: valid 5x5/3 pooling of 14x14 to 4x4x128; v3: 17x17 -> 5x5 -> 1x1x768)."""
+    """Named outputs, main first; at the canonical sizes the heads have torchvision's geometry
+    (GoogLeNet: adaptive pooling of 14x14 to 4x4x128, the paper's valid 5x5/3 with aux_pool="5x5/3";
+    v3: 17x17 -> 5x5 -> 1x1x768)."""
     googlenet = kc.get_model("googlenet_aux", classes=7)
     assert list(googlenet.output_names) == ["predictions", "aux1", "aux2"]
     assert [tuple(o.shape) for o in googlenet.outputs] == [(None, 7)] * 3
     assert kc.aux_loss_weights(googlenet) == {"predictions": 1.0, "aux1": 0.3, "aux2": 0.3}
     assert tuple(googlenet.get_layer("aux1_flatten").output.shape) == (None, 4 * 4 * 128)
-    assert googlenet.get_layer("aux2_pool").padding == "valid"
+    assert tuple(googlenet.get_layer("aux2_pool").input.shape) == (None, 14, 14, 528)
+    paper = kc.GoogLeNet(aux_logits=True, aux_pool="5x5/3", classes=7)
+    assert paper.get_layer("aux2_pool").padding == "valid" and tuple(paper.get_layer("aux1_flatten").output.shape) == (None, 4 * 4 * 128)
     v3 = kc.get_model("inception_v3_torchvision_aux", classes=7)
     assert list(v3.output_names) == ["predictions", "aux"]
     assert kc.aux_loss_weights(v3, weight=0.4) == {"predictions": 1.0, "aux": 0.4}
@@ -136,6 +139,9 @@ def test_inception_module_keeps_size_and_concatenates():
         (kc.GoogLeNet, dict(aux_logits=True, input_shape=(None, None, 3)), r"`input_shape`: .*fixed height and width"),
         (kc.GoogLeNet, dict(dropout=1.5), r"`dropout`: received 1.5"),
         (kc.GoogLeNet, dict(branch3_kernel=0), r"`branch3_kernel`: received 0"),
+        (kc.GoogLeNet, dict(aux_pool="max"), r"`aux_pool`: received 'max'; allowed: one of 'adaptive', '5x5/3'"),
+        (kc.InceptionV3, dict(count_include_pad="yes"), r"`count_include_pad`: received 'yes'"),
+        (kc.InceptionV3, dict(weights="imagenet", count_include_pad=True), r"`weights`: received 'imagenet'"),
         (kc.InceptionV2, dict(input_shape=(6, 6, 3)), r"`input_shape`: .*at least 7"),
     ],
 )

@@ -157,8 +157,8 @@ def test_zero_init_last_gamma():
         (kc.ResNet50, {"bottleneck_width": 0}, "bottleneck_width"),
         (kc.ResNet50, {"zero_init_last": "yes"}, "zero_init_last"),
         (kc.ResNet50, {"norm": "batchy"}, "norm"),
-        (kc.ResNet50, {"weights": "imagenet", "version": "v1.5"}, "weights"),
-        (kc.ResNet18, {"weights": "imagenet"}, "weights"),
+        (kc.ResNet50, {"weights": "imagenet", "version": "v1.5", "zero_init_last": True}, "weights"),
+        (kc.ResNet18, {"weights": "imagenet", "shortcut": None}, "weights"),  # the plain network: no checkpoint
         (kc.ResNet50, {"weights": "imagenet", "classes": 10}, "classes"),
         (kc.ResNet50, {"pooling": "mean", "include_top": False}, "pooling"),
         (kc.ResNet20, {"input_shape": (0, 32, 3)}, "input_shape"),

@@ -15,8 +15,8 @@ pass:
 
 Layer names: ``{name}_branch{i}_{j}_{conv|bn|relu}`` for the j-th convolution
 of tower i (``..._{j}a`` / ``..._{j}b`` for the two halves of a split),
-``{name}_pool`` and ``{name}_pool_proj_*`` for the pooling branch, ``{name}``
-for the concatenation.
+``{name}_pool`` (after ``{name}_pool_pad`` with ``count_include_pad``) and
+``{name}_pool_proj_*`` for the pooling branch, ``{name}`` for the concatenation.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ class Split(NamedTuple):
 _POOLS = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D}
 
 
-def inception_module(x, towers, *, pool="max", pool_proj=None, strides=1, reduce_padding="same", norm=None, act="relu", name):
+def inception_module(
+    x, towers, *, pool="max", pool_proj=None, strides=1, reduce_padding="same", count_include_pad=False, norm=None, act="relu", name
+):
     """One Inception module: parallel towers and a pooling branch, concatenated.
 
     Args:
@@ -67,6 +69,11 @@ def inception_module(x, towers, *, pool="max", pool_proj=None, strides=1, reduce
             every tower and the pooling take this stride.
         reduce_padding: padding of the strided layers: ``"same"`` (BN-Inception,
             output ``ceil(size / 2)``) or ``"valid"`` (Inception v3).
+        count_include_pad: a stride-1 average pooling averages over the padded
+            zeros too (PyTorch's ``AvgPool2d(3, 1, 1)``, ``count_include_pad=True``:
+            a border window's sum is divided by 9), written as a ``{name}_pool_pad``
+            zero padding and a ``valid`` pooling. ``False``: Keras's ``same``,
+            which divides by the real values in the window only.
         norm, act: factories (or names) as in :func:`conv_norm_act`.
         name: prefix of every layer.
     """
@@ -90,7 +97,11 @@ def inception_module(x, towers, *, pool="max", pool_proj=None, strides=1, reduce
             else:
                 y = conv_norm_act(y, item.filters, item.kernel, stride, padding=padding, norm=norm, act=act, name=prefix)
         branches.append(y)
-    y = _POOLS[pool](3, strides=strides, padding=strided_padding, name=f"{name}_pool")(x)
+    y = x
+    if count_include_pad and pool == "avg" and strides == 1:
+        y = keras.layers.ZeroPadding2D(1, name=f"{name}_pool_pad")(y)
+        strided_padding = "valid"
+    y = _POOLS[pool](3, strides=strides, padding=strided_padding, name=f"{name}_pool")(y)
     if pool_proj:
         y = conv_norm_act(y, pool_proj, 1, norm=norm, act=act, name=f"{name}_pool_proj")
     branches.append(y)
@@ -109,6 +120,7 @@ def auxiliary_classifier(
     classes,
     *,
     convs=(Conv(128, 1),),
+    pool="5x5/3",
     hidden_units=(),
     dropout=0.0,
     flatten=True,
@@ -117,20 +129,31 @@ def auxiliary_classifier(
     act="relu",
     name,
 ):
-    """An auxiliary classifier on a hidden layer: 5x5/3 average pooling, convolutions, dense layers.
+    """An auxiliary classifier on a hidden layer: average pooling, convolutions, dense layers.
 
     GoogLeNet (Szegedy et al. 2014, Section 5): ``convs=(Conv(128, 1),),
     hidden_units=(1024,), dropout=0.7, flatten=True``. Inception v3 as in
     torchvision: ``convs=(Conv(128, 1), Conv(768, 5)), flatten=False`` (global
     average pooling before the classifier).
 
-    The pooling and the convolutions use ``valid`` padding, as the papers, where
-    the window fits the map; on maps smaller than the window (inputs far below
-    the canonical size) they use ``same`` padding so the head still runs.
+    ``pool``: ``"5x5/3"``, the papers' 5x5 average pooling with stride 3, or an
+    int ``n``: adaptive average pooling to ``n x n`` (torchvision's GoogLeNet
+    heads, ``adaptive_avg_pool2d(x, (4, 4))``: at 14x14 its windows start at
+    0, 3, 7, 10 where the paper's start at 0, 3, 6, 9). Adaptive pooling needs
+    Keras 3.13 or later (``keras.layers.AdaptiveAveragePooling2D``).
+
+    The 5x5/3 pooling and the convolutions use ``valid`` padding, as the papers,
+    where the window fits the map; on maps smaller than the window (inputs far
+    below the canonical size) they use ``same`` padding so the head still runs.
 
     The classifier layer is named ``name``: it is the model's output of that name.
     """
-    x = keras.layers.AveragePooling2D(5, strides=3, padding=_fits(x, 5), name=f"{name}_pool")(x)
+    if pool == "5x5/3":
+        x = keras.layers.AveragePooling2D(5, strides=3, padding=_fits(x, 5), name=f"{name}_pool")(x)
+    elif isinstance(pool, int) and not isinstance(pool, bool) and pool > 0 and hasattr(keras.layers, "AdaptiveAveragePooling2D"):
+        x = keras.layers.AdaptiveAveragePooling2D(pool, name=f"{name}_pool")(x)
+    else:
+        raise bad_argument("pool", pool, "'5x5/3', or a positive int (adaptive pooling, Keras 3.13 or later)")
     for j, conv in enumerate(convs, start=1):
         size = max(conv.kernel) if isinstance(conv.kernel, tuple) else conv.kernel
         x = conv_norm_act(x, conv.filters, conv.kernel, padding=_fits(x, size), norm=norm, act=act, name=f"{name}_conv{j}")

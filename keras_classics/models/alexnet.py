@@ -79,7 +79,9 @@ def AlexNet(
 
     Args:
         include_top, weights, input_tensor, input_shape, pooling, classes,
-        classifier_activation, name: as in ``keras.applications``.
+        classifier_activation, name: as in ``keras.applications``. ``weights``:
+            ``variant="torchvision"`` takes torchvision's ImageNet checkpoint
+            (``"imagenet"`` or ``"torchvision"``, see ``docs/weights.md``).
         variant: ``"paper"`` (96-256-384-384-256 at 227x227, conv2/4/5 in two
             groups: 60,965,224 params), ``"ungrouped"`` (the same layers in one
             tower: 62,378,344) or ``"torchvision"`` (64-192-384-256-256 at
@@ -97,9 +99,13 @@ def AlexNet(
     identity at 224x224.
     """
     check_choice("variant", variant, VARIANTS)
-    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
-    check_fraction("dropout", dropout)
     row = VARIANTS[variant]
+    architecture = row.registry_name if (norm, activation) == ("default", "relu") else None
+    check_arguments(
+        include_top=include_top, weights=weights, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, architecture=architecture,
+    )
+    check_fraction("dropout", dropout)
     norm = resolve_norm(row.norm if norm == "default" else norm)
     act = resolve_activation(activation)
     image, inputs = model_input(
@@ -120,7 +126,7 @@ def AlexNet(
         x = dense_head(x, (4096, 4096), classes, classifier_activation, dropout=dropout, act=act, names=("fc6", "fc7", "predictions"))
     else:
         x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name, weights=weights, architecture=architecture)
 
 
 register_variants(VARIANTS, AlexNet, family="alexnet", paper=PAPER, key_argument="variant")

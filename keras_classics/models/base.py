@@ -6,37 +6,33 @@ A builder calls :func:`check_arguments` and :func:`model_input` at the top and
 
 from __future__ import annotations
 
-import os
-
 import keras
 
-from keras_classics import weights as weight_io
+from keras_classics.weights import loading as weight_loading
 from keras_classics._validate import bad_argument, check_bool, check_int
 from keras_classics.utils.shapes import image_shape
 
 POOLING_MODES = (None, "avg", "max")
 
 
-def check_arguments(*, include_top, weights, pooling, classes, classifier_activation, pretrained=None, pretrained_classes=1000):
+def check_arguments(
+    *, include_top, weights, pooling, classes, classifier_activation, pretrained=None, pretrained_classes=1000, architecture=None,
+):
     """Check the ``keras.applications`` arguments every builder takes.
 
     Args:
         pretrained: registry key of the ImageNet weights this builder offers
             (a key of ``keras_classics.weights.PRETRAINED``), or ``None``.
+        architecture: the registry name whose network this configuration is exactly
+            (its named checkpoints and its torchvision/timm key rule apply), or ``None``.
     """
     check_bool("include_top", include_top)
     check_int("classes", classes, minimum=1)
     if pooling not in POOLING_MODES:
         raise bad_argument("pooling", pooling, "None, 'avg' or 'max'")
-    if weights == "imagenet":
-        if pretrained is None:
-            raise bad_argument("weights", weights, "None or a path to a weights file (this network has no published ImageNet weights in Keras)")
-        if include_top and classes != pretrained_classes:
-            raise bad_argument("classes", classes, f"{pretrained_classes} with weights='imagenet' and include_top=True")
-    elif weights is not None and not isinstance(weights, (str, os.PathLike)):
-        raise bad_argument("weights", weights, "None, 'imagenet' or a path to a weights file")
-    elif weights is not None and not os.path.isfile(weights):
-        raise bad_argument("weights", os.fspath(weights), "None, 'imagenet' where available, or a path to an existing weights file")
+    weight_loading.check(weights, architecture=architecture, pretrained=pretrained)
+    if weights == "imagenet" and include_top and classes != pretrained_classes:
+        raise bad_argument("classes", classes, f"{pretrained_classes} with weights='imagenet' and include_top=True")
     if classifier_activation is not None and not callable(classifier_activation):
         try:
             keras.activations.get(classifier_activation)
@@ -94,12 +90,9 @@ def keywords(arguments: dict) -> dict:
     return {**fixed, **arguments.get("kwargs", {})}
 
 
-def finish(inputs, outputs, *, name, weights, pretrained=None, include_top=True):
-    """Make the ``keras.Model`` and load ``weights`` into it."""
+def finish(inputs, outputs, *, name, weights, pretrained=None, include_top=True, architecture=None):
+    """Make the ``keras.Model`` and load ``weights`` into it (see :mod:`keras_classics.weights.loading`)."""
     model = keras.Model(inputs, outputs, name=name)
-    if weights == "imagenet":
-        weight_io.load_imagenet(model, pretrained, include_top)
-    elif weights is not None:
-        weight_io.load_file(model, weights)
+    weight_loading.load(model, weights, architecture=architecture, pretrained=pretrained, include_top=include_top)
     return model
 

@@ -69,9 +69,10 @@ def densenet(
     Args:
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name: as ``keras.applications.DenseNet121``, except
-            that ``weights`` defaults to ``None``. ``weights="imagenet"`` exists for
-            DenseNet121/169/201 with the default knobs (keras.applications' files).
-            ``classes`` and ``name`` default to the row's.
+            that ``weights`` defaults to ``None``. With the default knobs,
+            ``weights="imagenet"`` loads keras.applications' files for DenseNet121/169/201
+            and torchvision's for DenseNet161; ``"torchvision"`` and ``"timm:..."`` name
+            the others (see ``docs/weights.md``). ``classes`` and ``name`` default to the row's.
         growth_rate: k, the channels each dense layer adds (``None``: the variant's).
         bottleneck_ratio: the 1x1 of a dense layer has ``bottleneck_ratio * k``
             channels (the paper's DenseNet-B: 4); 0 drops the 1x1 (plain DenseNet).
@@ -90,10 +91,10 @@ def densenet(
     if isinstance(compression, bool) or not isinstance(compression, (int, float)) or not 0 < compression <= 1:
         raise bad_argument("compression", compression, "a number in (0, 1]")
     canonical = (k, bottleneck_ratio, compression, norm, activation) == (row.growth_rate, 4, 0.5, "batch", "relu")
-    pretrained = row.pretrained if canonical else None
+    pretrained, architecture = (row.pretrained, variant) if canonical else (None, None)
     check_arguments(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
-        classifier_activation=classifier_activation, pretrained=pretrained,
+        classifier_activation=classifier_activation, pretrained=pretrained, architecture=architecture,
     )
     norm = network_norm(norm, epsilon=1.001e-5)
     act = resolve_activation(activation)
@@ -117,7 +118,7 @@ def densenet(
         x = dense_head(x, (), classes, classifier_activation, flatten=False)
     else:
         x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights, pretrained=pretrained, include_top=include_top)
+    return finish(inputs, x, name=name, weights=weights, pretrained=pretrained, include_top=include_top, architecture=architecture)
 
 
 def DenseNet121(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import keras
 
-from keras_classics._validate import bad_argument, check_bool, check_fraction, check_int
+from keras_classics._validate import bad_argument, check_bool, check_choice, check_fraction, check_int
 from keras_classics.layers.activation import activation as resolve_activation
 from keras_classics.layers.conv import conv_norm_act
 from keras_classics.layers.heads import global_pool
@@ -59,18 +59,20 @@ GOOGLENET_VARIANTS = {
         description="with both auxiliary classifiers (outputs predictions, aux1, aux2; without them when include_top=False)",
     ),
     "googlenet_paper": replace(
-        _GOOGLENET, reference=None, defaults={"norm": None, "branch3_kernel": 5, "lrn": True},
-        description="the paper's Table 1: no batch norm, 5x5 branch, LRN in the stem",
+        _GOOGLENET, reference=None, defaults={"norm": None, "branch3_kernel": 5, "lrn": True, "aux_pool": "5x5/3"},
+        description="the paper's Table 1: no batch norm, 5x5 branch, LRN in the stem, 5x5/3 auxiliary pooling",
     ),
 }
 INCEPTION_V2_VARIANTS = {"inception_v2": Variant(default_size=224, min_size=7, description="BN-Inception (no published reference count)")}
 _V3 = Variant(default_size=299, min_size=75, pretrained="inception_v3", reference=("inception_v3", "keras.applications"))
-_TORCHVISION_V3 = {"norm_scale": True, "dropout": 0.5}
+# torchvision's Inception3: BN with scale, eps 1e-3 and PyTorch momentum 0.1 (Keras 0.9); dropout 0.5;
+# F.avg_pool2d(x, 3, 1, 1) counts the padded zeros.
+_TORCHVISION_V3 = {"norm_scale": True, "norm_momentum": 0.9, "dropout": 0.5, "count_include_pad": True}
 INCEPTION_V3_VARIANTS = {
     "inception_v3": _V3,
     "inception_v3_torchvision": replace(
         _V3, pretrained=None, reference=("inception_v3", "without"), defaults=_TORCHVISION_V3,
-        description="torchvision's configuration (batch norm with scale, dropout 0.5)",
+        description="torchvision's configuration (batch norm with scale, dropout 0.5, average poolings counting padded zeros)",
     ),
     "inception_v3_torchvision_aux": replace(
         _V3, pretrained=None, reference=("inception_v3", "with aux"), defaults=_TORCHVISION_V3, top_defaults={"aux_logits": True},
@@ -108,7 +110,9 @@ def GoogLeNet(
     norm="batch",
     activation="relu",
     dropout=0.4,
+    norm_momentum=0.99,
     aux_logits=False,
+    aux_pool="adaptive",
     branch3_kernel=3,
     lrn=False,
 ):
@@ -124,43 +128,63 @@ def GoogLeNet(
         norm: normalization after every convolution: ``"batch"`` (default,
             epsilon 1e-3 as torchvision) or ``None`` (the paper: no
             normalization, convolutions with bias).
+        norm_momentum: batch-norm momentum in Keras's sense (0.99, Keras's
+            default; torchvision trains with PyTorch's 0.1, which is Keras's 0.9).
         activation: after every convolution and the auxiliary fc layers.
         dropout: rate before the classifier (the paper's 40%; torchvision uses 20%).
-        aux_logits: add the two auxiliary classifiers after 4a and 4d (5x5/3
-            average pooling, 1x1 conv 128, fc 1024, dropout 70%, fc ``classes``).
+        aux_logits: add the two auxiliary classifiers after 4a and 4d (average
+            pooling to 4x4, 1x1 conv 128, fc 1024, dropout 70%, fc ``classes``).
             The model then has three outputs, ``predictions``, ``aux1``,
             ``aux2``; train with :func:`aux_loss_weights` (0.3 each, the
             paper's discount). Needs ``include_top=True`` and a fixed input size.
+        aux_pool: the auxiliary heads' pooling: ``"adaptive"`` (default,
+            torchvision's adaptive average pooling to 4x4; needs Keras 3.13+)
+            or ``"5x5/3"`` (the paper's; the two differ at 14x14: windows
+            starting at 0, 3, 7, 10 against 0, 3, 6, 9).
         branch3_kernel: kernel of the third branch's convolution: 3 (default,
             as torchvision) or the paper's 5.
         lrn: the paper's two local response normalizations (after the first
             pooling and after conv 3x3 of the stem).
 
-    Defaults reproduce torchvision's GoogLeNet, whose counts the registry
+    Defaults reproduce torchvision's GoogLeNet graph, whose counts the registry
     references (6,624,904 trainable parameters; 13,004,888 with
-    ``aux_logits=True``). Departures from the paper by default, each one a knob
-    away from it (``norm=None, branch3_kernel=5, lrn=True``, registered as
-    ``googlenet_paper``):
+    ``aux_logits=True``): torchvision's state_dict loads by name
+    (:mod:`keras_classics.weights.rules.inception`) and gives its outputs. Its
+    training-time settings are not the defaults: torchvision uses dropout 0.2
+    and batch-norm momentum 0.9 in Keras's sense (``dropout=0.2,
+    norm_momentum=0.9``). torchvision's published weights are used with
+    ``transform_input=True``, which maps ImageNet-normalised input to
+    ``(x - 0.5) / 0.5``: here that is the checkpoint's preprocessing (mean and
+    std 0.5 on [0, 1] pixels, i.e. [-1, 1] input); the graph has no such step.
+    Departures from the paper by default, each one a knob
+    away from it (``norm=None, branch3_kernel=5, lrn=True, aux_pool="5x5/3"``,
+    registered as ``googlenet_paper``):
 
     - batch norm after every convolution, and no convolution bias (the paper
       predates batch norm);
     - the "5x5" branch uses a 3x3 convolution (torchvision's known departure);
-    - no local response normalization in the stem.
+    - no local response normalization in the stem;
+    - the auxiliary heads pool adaptively to 4x4 (torchvision), not 5x5/3.
 
     Departures always: the final 7x7 average pooling is a global average
     pooling (the same at 224x224; any input size works); the max poolings use
     ceil mode as Caffe and torchvision, and the one before 5a is 2x2/2 as
-    torchvision; the auxiliary heads' 5x5/3 pooling falls back to ``same``
-    padding on inputs too small for it (below 79x79); weight init is Keras's
-    default.
+    torchvision; with ``aux_pool="5x5/3"`` the auxiliary heads' pooling falls
+    back to ``same`` padding on inputs too small for it (below 79x79); weight
+    init is Keras's default.
     """
-    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation)
+    check_fraction("norm_momentum", norm_momentum)
+    norm = network_norm(norm, epsilon=1e-3, momentum=norm_momentum)
+    act = resolve_activation(activation)
+    torchvision_graph = (getattr(norm, "kind", None), getattr(act, "kind", None), branch3_kernel, lrn, aux_pool) == ("batch", "relu", 3, False, "adaptive")
+    architecture = ("googlenet_aux" if aux_logits else "googlenet") if torchvision_graph else None
+    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation,
+                    architecture=architecture)
     _check_aux(aux_logits, include_top)
     check_fraction("dropout", dropout)
     check_int("branch3_kernel", branch3_kernel, minimum=1)
     check_bool("lrn", lrn)
-    norm = network_norm(norm, epsilon=1e-3)
-    act = resolve_activation(activation)
+    aux_pool = {"adaptive": 4, "5x5/3": "5x5/3"}[check_choice("aux_pool", aux_pool, ("adaptive", "5x5/3"))]
     row = GOOGLENET_VARIANTS["googlenet"]
     image, inputs = model_input(input_tensor, input_shape, default_size=row.default_size, min_size=row.min_size, static=aux_logits, weights=weights)
 
@@ -191,12 +215,12 @@ def GoogLeNet(
         if aux_logits and label in GOOGLENET_AUX_AFTER:
             aux_outputs.append(
                 auxiliary_classifier(
-                    x, classes, convs=(Conv(128, 1),), hidden_units=(1024,), dropout=0.7, flatten=True,
+                    x, classes, convs=(Conv(128, 1),), pool=aux_pool, hidden_units=(1024,), dropout=0.7, flatten=True,
                     classifier_activation=classifier_activation, norm=norm, act=act, name=GOOGLENET_AUX_AFTER[label],
                 )
             )
     x = _top(x, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation, dropout=dropout)
-    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, include_top=include_top)
+    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, include_top=include_top, architecture=architecture)
 
 
 def InceptionV2(
@@ -274,9 +298,11 @@ def InceptionV3(
     *,
     norm="batch",
     norm_scale=False,
+    norm_momentum=0.99,
     activation="relu",
     dropout=0.0,
     aux_logits=False,
+    count_include_pad=False,
 ):
     """Inception v3: factorised convolutions, grid-reduction modules, optional auxiliary classifier.
 
@@ -293,12 +319,18 @@ def InceptionV3(
         norm_scale: batch norm with a learned scale (gamma). ``False`` as
             keras.applications (23,851,784 parameters); ``True`` as torchvision
             (23,834,568 trainable).
+        norm_momentum: batch-norm momentum in Keras's sense (0.99 as
+            keras.applications; torchvision's PyTorch momentum 0.1 is 0.9 here).
         activation: after every convolution.
         dropout: rate before the classifier (0 as keras.applications; 0.5 as torchvision).
         aux_logits: torchvision's auxiliary classifier after mixed7 (the last
             17x17 module): 5x5/3 average pooling, 1x1 conv 128, 5x5 conv 768,
             global average pooling, fc ``classes``. Outputs ``predictions``,
             ``aux``; train with :func:`aux_loss_weights`.
+        count_include_pad: the 3x3 stride-1 average poolings divide by 9 at
+            the border too, counting the padded zeros (torchvision's and
+            TF-slim's ``avg_pool2d``); ``False`` as keras.applications (Keras's
+            ``same``: only the real values are counted).
 
     The default graph is keras.applications.InceptionV3's, layer for layer, so
     its weights transfer (:func:`keras_classics.transfer_weights`).
@@ -307,19 +339,34 @@ def InceptionV3(
     keras.applications and torchvision; the paper's Figure 5 has two 3x3); the
     auxiliary classifier has no batch norm on its fc layer (the paper's
     "BN-auxiliary"); no label smoothing (a training choice, not in the graph).
-    With ``norm_scale=True`` the average poolings still exclude padded zeros
-    (torchvision counts them), so torchvision weights would give slightly
-    different border activations.
+
+    ``inception_v3_torchvision`` (``norm_scale=True, norm_momentum=0.9,
+    dropout=0.5, count_include_pad=True``) is torchvision's Inception3 graph and
+    training-time settings: its state_dict (and timm's ``inception_v3.*``)
+    loads by name (:mod:`keras_classics.weights.rules.inception`) and gives
+    its outputs. Its published weights are used with ``transform_input=True``
+    (ImageNet-normalised input mapped to ``(x - 0.5) / 0.5``): here that is
+    the checkpoint's preprocessing (mean and std 0.5, i.e. [-1, 1] input, as
+    timm's and keras.applications' ``"tf"`` mode); the graph has no such step.
     """
     check_bool("norm_scale", norm_scale)
-    norm = network_norm(norm, epsilon=1e-3, scale=norm_scale)
+    check_bool("count_include_pad", count_include_pad)
+    check_fraction("norm_momentum", norm_momentum)
+    norm = network_norm(norm, epsilon=1e-3, momentum=norm_momentum, scale=norm_scale)
     act = resolve_activation(activation)
     row = INCEPTION_V3_VARIANTS["inception_v3"]
-    keras_config = getattr(norm, "kind", None) == "batch" and not norm_scale and aux_logits is False and getattr(act, "kind", None) == "relu"
+    keras_config = (
+        getattr(norm, "kind", None) == "batch" and not norm_scale and not count_include_pad
+        and aux_logits is False and getattr(act, "kind", None) == "relu"
+    )
     pretrained = row.pretrained if keras_config else None
+    torchvision_graph = (
+        getattr(norm, "kind", None) == "batch" and norm_scale and count_include_pad and getattr(act, "kind", None) == "relu"
+    )
+    architecture = ("inception_v3_torchvision_aux" if aux_logits else "inception_v3_torchvision") if torchvision_graph else None
     check_arguments(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
-        classifier_activation=classifier_activation, pretrained=pretrained,
+        classifier_activation=classifier_activation, pretrained=pretrained, architecture=architecture,
     )
     _check_aux(aux_logits, include_top)
     check_fraction("dropout", dropout)
@@ -337,7 +384,7 @@ def InceptionV3(
     # 35x35x192 -> 17x17x768 -> 8x8x2048
     aux_outputs = []
     for label, spec in INCEPTION_V3_TABLE.items():
-        x = inception_module(x, reduce_padding="valid", norm=norm, act=act, name=label, **spec)
+        x = inception_module(x, reduce_padding="valid", count_include_pad=count_include_pad, norm=norm, act=act, name=label, **spec)
         if aux_logits and label == V3_AUX_AFTER:
             aux_outputs.append(
                 auxiliary_classifier(
@@ -346,7 +393,8 @@ def InceptionV3(
                 )
             )
     x = _top(x, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation, dropout=dropout)
-    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, pretrained=pretrained, include_top=include_top)
+    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, pretrained=pretrained, include_top=include_top,
+                  architecture=architecture)
 
 
 register_variants(GOOGLENET_VARIANTS, GoogLeNet, family="inception", paper=GOOGLENET_PAPER)

@@ -161,6 +161,11 @@ def _pretrained(spec):
     return next((row.pretrained for row in VARIANTS.values() if row.pretrained and _network(row) == _network(spec)), None)
 
 
+def _architecture(spec):
+    """The registry name of the network ``spec`` describes (ResNet50(version="v1.5") is resnet50_torchvision)."""
+    return next((key for key, row in VARIANTS.items() if row.registered and _network(row) == _network(spec)), None)
+
+
 _UNSET = object()
 
 
@@ -194,10 +199,12 @@ def resnet(
     Args:
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name: as ``keras.applications.ResNet50``, except that
-            ``weights`` defaults to ``None``. ``weights="imagenet"`` exists for
-            ResNet50/101/152 at ``version="v1"`` and ``"v2"`` with the default knobs,
-            and loads keras.applications' file into this graph. ``classes`` and
-            ``name`` default to the row's.
+            ``weights`` defaults to ``None``. With the default knobs, ``weights="imagenet"``
+            loads keras.applications' file for ResNet50/101/152 at ``version="v1"``
+            and ``"v2"``, and torchvision's default checkpoint for the torchvision
+            wiring (ResNet-18/34, ``"v1.5"``, ResNeXt); ``"torchvision:IMAGENET1K_V1"``,
+            ``"timm:resnet50.a1_in1k"`` or a ``.pth`` / ``.safetensors`` file name
+            another (see ``docs/weights.md``). ``classes`` and ``name`` default to the row's.
         version: ``"v1"`` (keras.applications' ResNet: stride in the first 1x1, conv
             biases, BN epsilon 1.001e-5), ``"v1.5"`` (torchvision: stride in the 3x3,
             no conv biases, BN epsilon 1e-5) or ``"v2"`` (keras.applications'
@@ -225,10 +232,11 @@ def resnet(
     bottleneck_width = check_int("bottleneck_width", row.bottleneck_width if bottleneck_width is None else bottleneck_width, minimum=1)
     check_bool("zero_init_last", zero_init_last)
     spec = replace(row, version=version, shortcut=shortcut, groups=groups, bottleneck_width=bottleneck_width)
-    pretrained = _pretrained(spec) if (zero_init_last, norm, activation) == (False, "batch", "relu") else None
+    canonical = (zero_init_last, norm, activation) == (False, "batch", "relu")
+    pretrained, architecture = (_pretrained(spec), _architecture(spec)) if canonical else (None, None)
     check_arguments(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
-        classifier_activation=classifier_activation, pretrained=pretrained,
+        classifier_activation=classifier_activation, pretrained=pretrained, architecture=architecture,
     )
     wiring = VERSIONS[version]
     config = ResidualConfig(
@@ -263,7 +271,7 @@ def resnet(
         x = dense_head(x, (), classes, classifier_activation, flatten=False)
     else:
         x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights, pretrained=pretrained, include_top=include_top)
+    return finish(inputs, x, name=name, weights=weights, pretrained=pretrained, include_top=include_top, architecture=architecture)
 
 
 def ResNet18(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=1000,

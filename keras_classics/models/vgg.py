@@ -89,8 +89,9 @@ def vgg(
     Args:
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name: as ``keras.applications.VGG16``, except that
-            ``weights`` defaults to ``None``. ``weights="imagenet"`` exists for
-            VGG16 and VGG19 without batch norm and loads keras.applications' file.
+            ``weights`` defaults to ``None``. ``weights="imagenet"`` loads
+            keras.applications' file for VGG16 and VGG19, torchvision's for the
+            others; ``"torchvision"`` torchvision's for all eight (see ``docs/weights.md``).
             ``classes`` and ``name`` default to the row's.
         norm: the row's by default; ``None`` (the paper) or a normalization name; ``"batch"`` gives the
             ``_bn`` variants of torchvision (the convolutions keep their bias,
@@ -116,10 +117,14 @@ def vgg(
             variant, weights=weights, input_tensor=input_tensor, input_shape=input_shape, classes=classes,
             classifier_activation=classifier_activation, name=name, norm=norm, activation=activation, dropout=dropout,
         )
-    pretrained = row.pretrained if resolve_norm(norm) is None else None
+    factory = resolve_norm(norm)
+    pretrained = row.pretrained if factory is None else None
+    # the registry network this is (torchvision's checkpoints): the plain row or its _bn twin
+    plain = variant.removesuffix("_bn")
+    architecture = {None: plain, "batch": f"{plain}_bn"}.get(None if factory is None else getattr(factory, "kind", "custom")) if activation == "relu" else None
     check_arguments(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
-        classifier_activation=classifier_activation, pretrained=pretrained,
+        classifier_activation=classifier_activation, pretrained=pretrained, architecture=architecture,
     )
     check_fraction("dropout", dropout)
     norm = network_norm(norm, epsilon=1e-5, momentum=0.9)
@@ -141,7 +146,7 @@ def vgg(
         x = dense_head(x, (4096, 4096), classes, classifier_activation, dropout=dropout, act=act)
     else:
         x = global_pool(x, pooling)
-    return finish(inputs, x, name=name, weights=weights, pretrained=pretrained, include_top=include_top)
+    return finish(inputs, x, name=name, weights=weights, pretrained=pretrained, include_top=include_top, architecture=architecture)
 
 
 def _fully_convolutional(variant, *, input_tensor, input_shape, weights, **kwargs):

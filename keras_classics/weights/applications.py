@@ -1,4 +1,4 @@
-"""Loading weights into our graphs: files, and keras.applications' ImageNet weights.
+"""keras.applications' ImageNet weights, and Keras weight files.
 
 ``transfer_weights(source, target)`` copies weights between two models of the
 same architecture whatever their layer names: it pairs the layers that own
@@ -10,14 +10,8 @@ then transferred) and how the fidelity tests prove our graphs equal Keras's.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
-from typing import Optional
-
-import keras
-
-# Where ``keras.utils.get_file`` caches downloads; ``None`` means Keras's own
-# default (``~/.keras``, or ``$KERAS_HOME``). Tests point it at a temporary folder.
-CACHE_DIR: Optional[str] = None
 
 _KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -68,8 +62,15 @@ PRETRAINED: dict[str, Pretrained] = {
 }
 
 
+def cache_dir():
+    """``keras_classics.weights.CACHE_DIR``, read at call time (tests set it)."""
+    return sys.modules["keras_classics.weights"].CACHE_DIR
+
+
 def weighted_layers(model) -> list:
     """Layers that own weights, nested models flattened, in graph order."""
+    import keras
+
     out = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -104,10 +105,12 @@ def transfer_weights(source, target) -> None:
 
 def fetch(key: str, include_top: bool) -> str:
     """Path of the cached weight file for ``PRETRAINED[key]``, downloading it if needed."""
+    import keras
+
     spec = PRETRAINED[key].file(include_top)
     try:
         return keras.utils.get_file(
-            spec.fname, spec.origin, cache_subdir="models", file_hash=spec.file_hash, cache_dir=CACHE_DIR
+            spec.fname, spec.origin, cache_subdir="models", file_hash=spec.file_hash, cache_dir=cache_dir()
         )
     except Exception as err:  # no network, bad hash: say what and where
         raise ValueError(
@@ -118,6 +121,8 @@ def fetch(key: str, include_top: bool) -> str:
 
 def load_imagenet(model, key: str, include_top: bool) -> None:
     """Load keras.applications' ImageNet weights for ``key`` into ``model`` (any layer names)."""
+    import keras
+
     spec = PRETRAINED[key]
     path = fetch(key, include_top)
     application = getattr(keras.applications, spec.application)
@@ -128,6 +133,8 @@ def load_imagenet(model, key: str, include_top: bool) -> None:
 
 def load_file(model, path) -> None:
     """Load a ``.weights.h5`` / ``.h5`` file, or the weights of a ``.keras`` model, into ``model``."""
+    import keras
+
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"`weights`: received {path!r}, which is not an existing file; allowed: None, 'imagenet' where available, or a path to a weights file.")
