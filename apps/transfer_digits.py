@@ -144,7 +144,8 @@ def main(argv=None):
     parser.add_argument("--fine-tune-epochs", type=int, default=10, help="then epochs on every layer (scratch trains head + these)")
     parser.add_argument("--recipe", default="adam")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--head-lr", type=float, help="learning rate of the frozen-backbone epochs (default: the recipe's)")
+    parser.add_argument("--head-lr", type=float, default=0.01, help="learning rate of the frozen-backbone epochs (default 0.01; see docs/transfer.md)")
+    parser.add_argument("--fine-tune-lr", type=float, help="learning rate of the fine-tuning epochs (default: head rate / 10)")
     args = parser.parse_args(argv)
 
     source_data, target_data = write_folders(os.path.join(args.out, "data"), args.per_class)
@@ -155,7 +156,8 @@ def main(argv=None):
     results = {
         "fine-tuned": run(runs["fine-tuned"], ["train", args.model, "--dataset", target_data, "--epochs", args.head_epochs, *common,
                                                "--weights", source, "--freeze", "backbone", "--fine-tune-epochs", args.fine_tune_epochs,
-                                               *(["--learning-rate", args.head_lr] if args.head_lr else [])]),
+                                               *(["--learning-rate", args.head_lr] if args.head_lr else []),
+                                               *(["--fine-tune-lr", args.fine_tune_lr] if args.fine_tune_lr else [])]),
         "scratch": run(runs["scratch"], ["train", args.model, "--dataset", target_data, "--epochs", args.head_epochs + args.fine_tune_epochs, *common]),
     }
     plot_curves(runs, args.head_epochs, os.path.join(args.out, "curves.png"))
