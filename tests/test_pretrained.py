@@ -242,7 +242,9 @@ def test_catalogue_rows_are_consistent():
     for row in rows:
         if row.source == "torchvision":
             assert row.location.startswith("https://download.pytorch.org/models/") and row.location.split("-")[-1].startswith(row.sha256), row
-            assert len(row.sha256) >= 8 and row.top1 and row.preprocessing.mean == (0.485, 0.456, 0.406)
+            # ImageNet's statistics, but GoogLeNet's and Inception v3's Google-trained weights: [-1, 1] (transform_input)
+            google = row.name.startswith(("googlenet", "inception_v3"))
+            assert len(row.sha256) >= 8 and row.top1 and row.preprocessing.mean == ((0.5,) * 3 if google else (0.485, 0.456, 0.406)), row
         elif row.source == "timm":
             assert row.location == f"hf-hub:timm/{row.tag}" and row.top1
     assert [row.key for row in kc.available_weights("resnet50_torchvision")] == ["torchvision:IMAGENET1K_V1", "torchvision:IMAGENET1K_V2", "timm:resnet50.a1_in1k"]
