@@ -50,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help=f"momentum of every batch-norm layer's moving averages (default: {plan.DEFAULT_BN_MOMENTUM:g}; Keras's own is 0.99, "
         "too slow to settle in a short run)",
     )
+    parser.add_argument(
+        "--no-deterministic", dest="deterministic", action="store_false",
+        help="let TensorFlow pick its faster order-dependent kernels (default: op determinism on, so a seed repeats a run exactly)",
+    )
     parser.add_argument("--out", default=plan.DEFAULT_OUT, help=f"results CSV; the plots go beside it (default: {plan.DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="run models again even if their row is already in the CSV")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up on a model after this long (recorded as its error)")
@@ -81,7 +85,7 @@ def plan_from_args(args):
         models=args.models, dataset=args.dataset, epochs=args.epochs, input_size=args.input_size,
         batch_size=args.batch_size, backends=args.backends, seed=args.seed, learning_rate=args.learning_rate,
         schedule=args.schedule, warmup_epochs=args.warmup_epochs, bn_momentum=args.bn_momentum, out=args.out,
-        force=args.force, timeout=args.timeout, plots=not args.no_plots,
+        force=args.force, timeout=args.timeout, plots=not args.no_plots, deterministic=args.deterministic,
     )
 
 

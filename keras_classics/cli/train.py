@@ -41,6 +41,8 @@ def add_parser(subparsers):
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_float16", "mixed_bfloat16"), help="mixed-precision switch")
     p.add_argument("--distribute", choices=("auto", "mirrored", "multiworker", "data_parallel"),
                    help="several devices: mirrored/multiworker (TensorFlow), data_parallel (JAX), auto")
+    p.add_argument("--no-deterministic", dest="deterministic", action="store_false",
+                   help="let TensorFlow pick faster order-dependent kernels (default: op determinism on; docs/performance.md)")
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop after this many epochs without improvement")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUT/tensorboard")
     p.add_argument("--backup-every", type=int, metavar="BATCHES", help="also back up every so many batches (default: every epoch)")
@@ -61,7 +63,7 @@ def run(args) -> int:
         args.model, dataset=args.dataset, epochs=args.epochs, out_dir=args.out, batch_size=args.batch_size,
         input_size=args.input_size, channels=args.channels, validation_split=args.validation_split, augment=args.augment,
         recipe=args.recipe, recipe_overrides=overrides, seed=args.seed, resume=args.resume, distribute=args.distribute,
-        precision=args.precision, early_stopping=args.early_stopping, tensorboard=args.tensorboard,
+        precision=args.precision, deterministic=args.deterministic, early_stopping=args.early_stopping, tensorboard=args.tensorboard,
         backup_freq="epoch" if args.backup_every is None else args.backup_every, data_dir=args.data_dir, verbose=2 if args.quiet else "auto",
         weights=args.weights, freeze=args.freeze, fine_tune_epochs=args.fine_tune_epochs, fine_tune_lr=args.fine_tune_lr,
     )

@@ -18,7 +18,7 @@ import time
 
 import keras
 
-from keras_classics.compare.plan import BACKEND_LIBRARY, DEFAULT_BN_MOMENTUM, DEFAULT_SCHEDULE, DEFAULT_WARMUP_EPOCHS
+from keras_classics.compare.plan import BACKEND_LIBRARY, DEFAULT_BN_MOMENTUM, DEFAULT_DETERMINISTIC, DEFAULT_SCHEDULE, DEFAULT_WARMUP_EPOCHS
 from keras_classics.utils.shapes import image_shape
 from keras_classics.utils.timing import median_seconds
 from keras_classics.weights import weighted_layers
@@ -26,13 +26,25 @@ from keras_classics.weights import weighted_layers
 
 def measure(
     *, model, input_size, dataset, epochs, batch_size, seed, learning_rate,
-    schedule=DEFAULT_SCHEDULE, warmup_epochs=DEFAULT_WARMUP_EPOCHS, bn_momentum=DEFAULT_BN_MOMENTUM, launched=None,
+    schedule=DEFAULT_SCHEDULE, warmup_epochs=DEFAULT_WARMUP_EPOCHS, bn_momentum=DEFAULT_BN_MOMENTUM,
+    deterministic=DEFAULT_DETERMINISTIC, launched=None,
 ) -> dict:
     """Build, train, evaluate and time one registry model in this process; returns ``{"row", "history"}``.
 
     ``launched`` is the ``time.time()`` at which the parent started this process,
-    so ``startup_s`` counts the backend import too.
+    so ``startup_s`` counts the backend import too. Seeded from ``seed``, with
+    TensorFlow's op determinism on when ``deterministic``
+    (:func:`keras_classics.training.determinism`).
     """
+    from keras_classics.training import determinism
+
+    with determinism(seed, deterministic):
+        return _measure(model=model, input_size=input_size, dataset=dataset, epochs=epochs, batch_size=batch_size, seed=seed,
+                        learning_rate=learning_rate, schedule=schedule, warmup_epochs=warmup_epochs, bn_momentum=bn_momentum,
+                        launched=launched)
+
+
+def _measure(*, model, input_size, dataset, epochs, batch_size, seed, learning_rate, schedule, warmup_epochs, bn_momentum, launched):
     began = time.time() if launched is None else launched
     from keras_classics.datasets import load_dataset
     from keras_classics.registry import model_info

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from keras_classics._validate import bad_argument, check_choice, check_fraction, check_int, check_nonnegative
+from keras_classics._validate import bad_argument, check_bool, check_choice, check_fraction, check_int, check_nonnegative
 
 BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_LIBRARY = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -37,6 +37,9 @@ SCHEDULES = ("cosine", "constant")  # with a warm-up: keras_classics.training.le
 DEFAULT_SCHEDULE = "cosine"
 DEFAULT_WARMUP_EPOCHS = 1.0
 DEFAULT_BN_MOMENTUM = 0.9
+# TensorFlow's op determinism (keras_classics.training.determinism): the same seed gives the same numbers;
+# its cost on this CPU is in docs/performance.md ("Determinism").
+DEFAULT_DETERMINISTIC = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Plan:
     force: bool
     timeout: float | None
     plots: bool
+    deterministic: bool = DEFAULT_DETERMINISTIC
 
     @property
     def history_path(self) -> Path:
@@ -83,7 +87,7 @@ def make_plan(
     *, models=None, dataset=DEFAULT_DATASET, epochs=DEFAULT_EPOCHS, input_size=None, batch_size=DEFAULT_BATCH_SIZE,
     backends=None, seed=DEFAULT_SEED, learning_rate=DEFAULT_LEARNING_RATE, schedule=DEFAULT_SCHEDULE,
     warmup_epochs=DEFAULT_WARMUP_EPOCHS, bn_momentum=DEFAULT_BN_MOMENTUM, out=DEFAULT_OUT, force=False, timeout=None,
-    plots=True,
+    plots=True, deterministic=DEFAULT_DETERMINISTIC,
 ) -> Plan:
     """Check every argument and expand the model patterns; raises ``ValueError`` before anything runs.
 
@@ -111,7 +115,7 @@ def make_plan(
     return Plan(
         jobs=jobs, dataset=dataset, epochs=epochs, batch_size=batch_size, seed=seed, learning_rate=learning_rate,
         schedule=schedule, warmup_epochs=warmup_epochs, bn_momentum=bn_momentum, out=out, force=bool(force),
-        timeout=timeout, plots=bool(plots),
+        timeout=timeout, plots=bool(plots), deterministic=check_bool("--no-deterministic", deterministic),
     )
 
 

@@ -15,7 +15,7 @@ KEY = ("model", "backend", "dataset")
 COLUMNS = (
     "model", "backend", "dataset", "status", "error",
     "input_size", "channels", "classes", "epochs", "batch_size", "optimizer", "schedule", "bn_momentum", "seed",
-    "params", "gmacs",
+    "deterministic", "params", "gmacs",
     "train_accuracy", "validation_accuracy", "test_accuracy", "validation_top5", "test_top5",
     "train_loss", "validation_loss", "test_loss",
     "first_epoch_s", "seconds_per_epoch", "train_images_per_s",

@@ -95,12 +95,13 @@ def run_job(job: Job, plan: Plan):
         "model": job.model, "input_size": job.input_size, "dataset": plan.dataset, "epochs": plan.epochs,
         "batch_size": plan.batch_size, "seed": plan.seed, "learning_rate": plan.learning_rate,
         "schedule": plan.schedule, "warmup_epochs": plan.warmup_epochs, "bn_momentum": plan.bn_momentum,
+        "deterministic": plan.deterministic,
     }
     row = {
         "model": job.model, "backend": job.backend, "dataset": plan.dataset, "input_size": job.input_size,
         "epochs": plan.epochs, "batch_size": plan.batch_size, "seed": plan.seed,
         "optimizer": f"adam(lr={plan.learning_rate:g})", "schedule": f"{plan.schedule}, warm-up {plan.warmup_epochs:g} epochs",
-        "bn_momentum": plan.bn_momentum, "cpu_count": os.cpu_count(),
+        "bn_momentum": plan.bn_momentum, "deterministic": plan.deterministic, "cpu_count": os.cpu_count(),
         "load_avg_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else math.nan,
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -61,20 +61,25 @@ def set_precision(precision: str) -> None:
 
 
 @contextlib.contextmanager
-def determinism(seed: int):
-    """Seed Python, NumPy and the backend, and make TensorFlow's ops deterministic while inside.
+def determinism(seed: int, deterministic: bool = True):
+    """Seed Python, NumPy and the backend, and, with ``deterministic``, make TensorFlow's ops deterministic while inside.
 
     TensorFlow's too on JAX and PyTorch: the tf.data pipelines run the seeded augmentation
     layers in parallel maps, which only keep their order with op determinism on. TF's
     global ``tf.random.Generator`` is seeded too: with op determinism on, TF refuses to
     create it implicitly, and code that draws from it (keras-cv's layers) would fail.
-    Seeding it starts TensorFlow's context: make a tf.distribute strategy before entering."""
+    Seeding it starts TensorFlow's context: make a tf.distribute strategy before entering.
+
+    ``deterministic=False`` seeds the same but leaves TensorFlow free to pick its faster,
+    order-dependent kernels and parallel orders: a run is then repeatable only up to
+    floating-point summation order (what it costs: docs/performance.md, "Determinism")."""
     keras.utils.set_random_seed(seed)
     import tensorflow as tf
     from tensorflow.python.framework import config as tf_config
 
     was_enabled = tf_config.is_op_determinism_enabled()
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
     tf.random.set_global_generator(tf.random.Generator.from_seed(seed))
     try:
         yield

@@ -47,6 +47,7 @@ def check_train_options(
     resume: bool = False,
     distribute=None,
     precision: str = "float32",
+    deterministic: bool = True,
     early_stopping: Optional[int] = None,
     tensorboard: bool = False,
     backup_freq="epoch",
@@ -94,6 +95,7 @@ def check_train_options(
     if early_stopping is not None:
         check_int("early_stopping", early_stopping, minimum=1)
     check_bool("tensorboard", tensorboard)
+    check_bool("deterministic", deterministic)
     if backup_freq != "epoch":
         check_int("backup_freq", backup_freq, minimum=1)
     check_data_dir("data_dir", data_dir)

@@ -69,6 +69,7 @@ def train(
     resume: bool = False,
     distribute=None,
     precision: str = "float32",
+    deterministic: bool = True,
     early_stopping: Optional[int] = None,
     tensorboard: bool = False,
     backup_freq="epoch",
@@ -86,6 +87,10 @@ def train(
     any file is written. ``input_size`` defaults to the model's default size and
     ``channels`` to its channel count; the dataset is resized and converted to them.
 
+    ``deterministic``: TensorFlow's op determinism while the run lasts (the same seed
+    repeats the run exactly; no measurable cost on this project's CPU, see
+    docs/performance.md); ``False`` lets TensorFlow pick faster order-dependent kernels.
+
     Fine-tuning (:mod:`keras_classics.training.transfer`): ``weights`` starts the
     network from a run folder, a ``.keras`` file or anything a builder's
     ``weights=`` takes, with a new head for the dataset's classes; ``freeze``
@@ -101,7 +106,7 @@ def train(
     recipe = check_train_options(model_name, dataset=dataset, epochs=epochs, out_dir=out_dir, batch_size=batch_size, input_size=input_size,
                                  channels=channels, validation_split=validation_split, augment=augment, recipe=recipe,
                                  recipe_overrides=recipe_overrides, seed=seed, resume=resume, distribute=distribute, precision=precision,
-                                 early_stopping=early_stopping, tensorboard=tensorboard, backup_freq=backup_freq, data_dir=data_dir,
+                                 deterministic=deterministic, early_stopping=early_stopping, tensorboard=tensorboard, backup_freq=backup_freq, data_dir=data_dir,
                                  verbose=verbose, model_kwargs=model_kwargs, weights=weights, freeze=freeze,
                                  fine_tune_epochs=fine_tune_epochs, fine_tune_lr=fine_tune_lr)
     info = model_info(model_name)
@@ -111,7 +116,7 @@ def train(
     # The strategy first: MultiWorkerMirroredStrategy configures collective ops, which TensorFlow
     # allows only before its context starts, and determinism() starts it (it seeds TF's generator).
     strategy = make_distribution(distribute)
-    with determinism(seed):
+    with determinism(seed, deterministic):
         return _train(info, strategy=strategy, dataset=dataset, epochs=epochs, out_dir=out_dir, batch_size=batch_size, input_shape=input_shape,
                       validation_split=validation_split, augment=augment, recipe=recipe, seed=seed, resume=resume,
                       distribute=distribute, precision=precision, early_stopping=early_stopping, tensorboard=tensorboard,
