@@ -16,34 +16,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 from keras_classics.benchmark.plan import Job, Plan, gpu_available
 from keras_classics.benchmark.plots import write_plot
 from keras_classics.benchmark.results import KEY, add_ratios, outcome, results_table, summary_markdown
 from keras_classics.benchmark.worker import WORKER_COMMAND
-from keras_classics.compare.runner import _clock, _last_line, _print_tail
+from keras_classics.compare.runner import _clock, _last_line, _print_tail, run_interruptibly
 from keras_classics.compare.worker import worker_env
 from keras_classics.utils.files import read_json, write_json
 
 
 def run_plan(plan: Plan) -> int:
     """:func:`run`, stopping cleanly on Ctrl-C or SIGTERM (finished rows stay; the same command resumes)."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
-    try:
-        return run(plan)
-    except KeyboardInterrupt:
-        print(f"\nbenchmark: interrupted; finished rows are in {plan.out}. Run the same command again to resume.", file=sys.stderr)
-        return 130
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate(signum, frame):
-    raise KeyboardInterrupt
+    return run_interruptibly(run, plan, "benchmark")
 
 
 def job_key(job: Job, plan: Plan) -> tuple:

@@ -29,12 +29,17 @@ from keras_classics.utils.quiet import without_chatter
 
 def run_plan(plan: Plan) -> int:
     """:func:`run`, stopping cleanly on Ctrl-C or SIGTERM (finished rows stay; the same command resumes)."""
+    return run_interruptibly(run, plan, "compare")
+
+
+def run_interruptibly(run, plan, command: str) -> int:
+    """``run(plan)``; on Ctrl-C or SIGTERM, one line saying where the finished rows are, and exit status 130."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return run(plan)
     except KeyboardInterrupt:
-        print(f"\ncompare: interrupted; finished rows are in {plan.out}. Run the same command again to resume.", file=sys.stderr)
+        print(f"\n{command}: interrupted; finished rows are in {plan.out}. Run the same command again to resume.", file=sys.stderr)
         return 130
     finally:
         if in_main_thread:
