@@ -33,6 +33,8 @@ _HOMES = {
     "transfer_weights": "keras_classics.weights",
     "available_weights": "keras_classics.weights",
     "preprocessing": "keras_classics.weights",
+    "preprocess_input": "keras_classics.weights.imagenet",
+    "decode_predictions": "keras_classics.weights.imagenet",
     "LocalResponseNormalization": "keras_classics.layers",
 }
 

@@ -11,7 +11,8 @@ Fine-tuning follows timm's ``reset_classifier`` and Keras's transfer-learning gu
   initialisation too. Any other mismatch is an error naming the layer;
 - grey input from RGB weights: the first convolution's kernel is summed over its input
   channels (timm's ``adapt_input_conv``; an RGB image of equal channels gives the
-  same response), and RGB input from grey weights repeats it divided by 3;
+  same response); other channel counts as timm does it
+  (:func:`keras_classics.weights.convert.adapt_input_conv`);
 - ``freeze``: ``"none"``, ``"backbone"`` (every layer before the head) or
   ``"stages:N"`` (the layers of the first N stages of :func:`~keras_classics.feature_info`).
   A frozen layer has ``trainable = False``, so a frozen batch normalization runs in
@@ -29,8 +30,6 @@ size with 3 channels and the builder's default classes.
 from __future__ import annotations
 
 import os
-
-import numpy as np
 
 from keras_classics._validate import bad_argument
 
@@ -188,16 +187,11 @@ def _first_conv(model):
 
 
 def _adapt_input_channels(values, shapes):
-    """A convolution kernel (and bias) trained on 3 channels for 1, or on 1 for 3 (the input-channel axis is -2)."""
+    """A first convolution's kernel (and bias) trained on other input channels (the input-channel axis is -2)."""
+    from keras_classics.weights.convert import adapt_input_conv
+
     kernel, *rest = values
     wanted = shapes[0]
-    if kernel.ndim != 4 or kernel.shape[:2] != wanted[:2] or kernel.shape[3] != wanted[3]:
+    if kernel.ndim != 4 or kernel.shape[:2] != wanted[:2] or kernel.shape[3] != wanted[3] or kernel.shape[2] not in (1, 3):
         return values
-    have, want = kernel.shape[2], wanted[2]
-    if have == 3 and want == 1:
-        kernel = kernel.sum(axis=2, keepdims=True)
-    elif have == 1 and want == 3:
-        kernel = np.repeat(kernel, 3, axis=2) / 3.0
-    else:
-        return values
-    return [kernel.astype(values[0].dtype), *rest]
+    return [adapt_input_conv(kernel, wanted[2]).astype(values[0].dtype), *rest]

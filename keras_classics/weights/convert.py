@@ -14,9 +14,10 @@ alone would let through. The layout is converted by the class of the Keras layer
   H, W, C order (under ``channels_last``; under ``channels_first`` the orders agree).
 - ``BatchNormalization``: weight, bias, running mean and variance as they are.
 
-A grey model (1 input channel) takes a 3-channel first convolution by summing its
-kernel over the input channels (timm's ``adapt_input_conv``): the same response
-to a grey image replicated into R, G and B.
+A model of another input channel count takes a 3-channel first convolution as
+timm's ``adapt_input_conv`` does (:func:`adapt_input_conv`): grey (1 channel) sums the
+kernel over its input channels, the same response to a grey image replicated into R,
+G and B; N channels repeat the kernel, cut it to N and scale it by 3 / N.
 """
 
 from __future__ import annotations
@@ -45,12 +46,27 @@ def _flattened_map(layer):
     return None
 
 
-def _grey_input(model) -> bool:
+def _input_channels(model) -> int:
     shape = model.inputs[0].shape
-    return (shape[-1] if keras.config.image_data_format() == "channels_last" else shape[1]) == 1
+    return shape[-1] if keras.config.image_data_format() == "channels_last" else shape[1]
 
 
-def convert(layer, slot, array, *, grey=False):
+def adapt_input_conv(kernel, channels: int):
+    """timm's ``adapt_input_conv`` on a ``(kh, kw, in, out)`` kernel: its ``in`` input channels made ``channels``.
+
+    From 3: one channel is the sum over the three; N repeat the kernel along its input
+    axis, cut to N, scaled by 3 / N. From 1: repeated N times, divided by N.
+    """
+    have = kernel.shape[2]
+    if have == channels:
+        return kernel
+    if channels == 1:
+        return kernel.sum(axis=2, keepdims=True)
+    repeats = -(-channels // have)
+    return np.tile(kernel, (1, 1, repeats, 1))[:, :, :channels] * (have / channels)
+
+
+def convert(layer, slot, array, *, input_channels=3):
     """``array`` (PyTorch layout) in the layout of ``layer``'s weight ``slot``."""
     array = np.asarray(array)
     if slot != "kernel":
@@ -61,8 +77,8 @@ def convert(layer, slot, array, *, grey=False):
         return array.reshape(channels, out // channels, kh, kw).transpose(2, 3, 0, 1)
     if isinstance(layer, keras.layers.Conv2D) and array.ndim == 4:
         kernel = array.transpose(2, 3, 1, 0)
-        if grey and kernel.shape[2] == 3 and layer.groups == 1 and layer.kernel.shape[2] == 1:
-            kernel = kernel.sum(axis=2, keepdims=True)
+        if kernel.shape[2] == 3 and layer.groups == 1 and layer.kernel.shape[2] == input_channels != 3:  # the first convolution
+            kernel = adapt_input_conv(kernel, input_channels)
         return kernel
     if isinstance(layer, keras.layers.Dense) and array.ndim == 2:
         flattened = _flattened_map(layer)
@@ -92,7 +108,7 @@ def load_state_dict(model, state_dict, mapping, *, source: str, keep=()) -> None
     layers = {layer.name: layer for layer in weighted_layers(model)}
     wanted = {(layer.name, variable.name): variable for layer in layers.values() for variable in layer.weights}
     inverse = {target: key for key, target in mapping.items() if target is not None}
-    grey = _grey_input(model)
+    input_channels = _input_channels(model)
     values = {}
     for key, array in state_dict.items():
         if key.rsplit(".", 1)[-1] in IGNORED:
@@ -107,7 +123,7 @@ def load_state_dict(model, state_dict, mapping, *, source: str, keep=()) -> None
         if target in values:
             raise _error(source, f"tensors {values[target][0]!r} and {key!r} both map to {target[0]}/{target[1]}")
         layer, slot = layers[target[0]], target[1]
-        converted = convert(layer, slot, array, grey=grey)
+        converted = convert(layer, slot, array, input_channels=input_channels)
         variable = wanted[target]
         if tuple(converted.shape) != tuple(variable.shape):
             raise _error(
