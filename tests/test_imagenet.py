@@ -1,7 +1,7 @@
 """What travels with ImageNet weights: preprocessing equal to keras.applications' modes, the class names, the predict command.
 
-Backend-independent (NumPy and PIL): on TensorFlow only, but for the command's model,
-which is built on each backend's CI run of this file's last test.
+Backend-independent (NumPy and PIL, and Keras's ``predict``, which every backend's suite
+checks elsewhere): on TensorFlow only.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def test_load_images_resizes_the_shorter_side_then_crops_the_center(tmp_path):
         load_images([tmp_path / "broken.jpg"], "resnet18", "torchvision")
 
 
+@TF_ONLY
 def test_predict_prints_the_top_classes_of_a_checkpoint(tmp_path, capsys):
     """A torchvision ResNet-18 state_dict (random weights) through `predict --weights FILE`: five named classes, best first."""
     from PIL import Image
