@@ -63,6 +63,8 @@ CASES = [
     (TRAIN + ["--freeze", "backbone"], "--freeze"),  # no --weights
     (TRAIN + ["--weights", "{tmp}/missing.keras"], "--weights"),
     (TRAIN + ["--weights", "{tmp}"], "--weights"),  # a folder without model.keras
+    (TRAIN + ["--weights", "torchvision"], "--weights"),  # LeNet-5 has no named checkpoint
+    (["train", "resnet18", "--out", "{tmp}/run", "--weights", "torchvision:NOPE"], "--weights"),
     (TRAIN + ["--weights", "{tmp}/run.keras", "--fine-tune-epochs", "2"], "--fine-tune-epochs"),  # nothing frozen to unfreeze
     (TRAIN + ["--weights", "{tmp}/run.keras", "--freeze", "backbone", "--fine-tune-epochs", "-1"], "--fine-tune-epochs"),
     *[(TRAIN + ["--weights", "{tmp}/run.keras", "--freeze", "backbone", "--fine-tune-epochs", "1", "--fine-tune-lr", v], "--fine-tune-lr")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from keras_classics.benchmark.plan import Job, Plan, gpu_available
 from keras_classics.benchmark.plots import write_plot
 from keras_classics.benchmark.results import KEY, add_ratios, outcome, results_table, summary_markdown
 from keras_classics.benchmark.worker import WORKER_COMMAND
-from keras_classics.compare.runner import _clock, _last_line, _print_tail, run_interruptibly
+from keras_classics.compare.runner import _clock, _last_line, _print_tail, run_interruptibly, wait_for_worker
 from keras_classics.compare.worker import worker_env
 from keras_classics.utils.files import read_json, write_json
 
@@ -97,18 +96,7 @@ def _run_worker(job: Job, plan: Plan, batch: int):
         spec_path, result_path, log_path = (os.path.join(scratch, n) for n in ("spec.json", "result.json", "stderr.log"))
         write_json(spec_path, {**plan.spec(job, batch), "launched": time.time()})
         launched = time.perf_counter()
-        with open(log_path, "w") as log:
-            process = subprocess.Popen([sys.executable, "-c", WORKER_COMMAND, spec_path, result_path], env=worker_env(job.backend), stderr=log)
-            try:
-                code = process.wait(timeout=plan.timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                code = None
-            except BaseException:
-                process.kill()
-                process.wait()
-                raise
+        code = wait_for_worker([sys.executable, "-c", WORKER_COMMAND, spec_path, result_path], worker_env(job.backend), log_path, plan.timeout)
         result = read_json(result_path) if os.path.exists(result_path) else {}
         row = {**result.get("row", {}), "wall_s": round(time.perf_counter() - launched, 2)}
         oom = bool(result.get("oom"))

@@ -99,19 +99,18 @@ def _model(args):
 def _as_trained(model_path, images):
     """``(model inputs, class names)``: a ``train`` run's model (``model.keras`` beside its ``run.json``) sees
     its images normalised as in training (run.json's per-channel mean and std) and names its classes."""
-    import json
     import os
 
     import numpy as np
 
+    from keras_classics.utils.files import read_json
     from keras_classics.utils.shapes import channels_last
 
     record = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
     if not model_path.endswith(".keras") or not os.path.isfile(record):
         return images, None
     try:
-        with open(record, encoding="utf-8") as f:
-            run = json.load(f)
+        run = read_json(record)
         mean, std = (np.asarray(run[k], "float32") for k in ("mean", "std"))
     except (OSError, ValueError, KeyError, TypeError):
         return images, None  # not a readable run record: the images as they are

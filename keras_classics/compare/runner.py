@@ -32,6 +32,24 @@ def run_plan(plan: Plan) -> int:
     return run_interruptibly(run, plan, "compare")
 
 
+def wait_for_worker(command, env, log_path, timeout):
+    """Run a worker process with its stderr in ``log_path``: its exit code, or ``None`` if it ran past ``timeout`` (it is killed).
+
+    Any other interruption (Ctrl-C, SIGTERM) kills it too before going on."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=env, stderr=log)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return None
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+
+
 def run_interruptibly(run, plan, command: str) -> int:
     """``run(plan)``; on Ctrl-C or SIGTERM, one line saying where the finished rows are, and exit status 130."""
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -115,18 +133,7 @@ def run_job(job: Job, plan: Plan):
         write_json(spec_path, {**spec, "launched": time.time()})
         command = [sys.executable, "-c", WORKER_COMMAND, spec_path, result_path]
         launched = time.perf_counter()
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(command, env=worker_env(job.backend), stderr=log)
-            try:
-                code = process.wait(timeout=plan.timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                code = None
-            except BaseException:
-                process.kill()
-                process.wait()
-                raise
+        code = wait_for_worker(command, worker_env(job.backend), log_path, plan.timeout)
         row["wall_s"] = round(time.perf_counter() - launched, 2)
         result = read_json(result_path) if os.path.exists(result_path) else {}
         row.update(result.get("row", {}))

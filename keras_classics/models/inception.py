@@ -178,8 +178,7 @@ def GoogLeNet(
     act = resolve_activation(activation)
     torchvision_graph = (getattr(norm, "kind", None), getattr(act, "kind", None), branch3_kernel, lrn, aux_pool) == ("batch", "relu", 3, False, "adaptive")
     architecture = ("googlenet_aux" if aux_logits else "googlenet") if torchvision_graph else None
-    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation,
-                    architecture=architecture)
+    check_arguments(include_top=include_top, weights=weights, pooling=pooling, classes=classes, classifier_activation=classifier_activation, architecture=architecture)
     _check_aux(aux_logits, include_top)
     check_fraction("dropout", dropout)
     check_int("branch3_kernel", branch3_kernel, minimum=1)
@@ -360,9 +359,7 @@ def InceptionV3(
         and aux_logits is False and getattr(act, "kind", None) == "relu"
     )
     pretrained = row.pretrained if keras_config else None
-    torchvision_graph = (
-        getattr(norm, "kind", None) == "batch" and norm_scale and count_include_pad and getattr(act, "kind", None) == "relu"
-    )
+    torchvision_graph = getattr(norm, "kind", None) == "batch" and norm_scale and count_include_pad and getattr(act, "kind", None) == "relu"
     architecture = ("inception_v3_torchvision_aux" if aux_logits else "inception_v3_torchvision") if torchvision_graph else None
     check_arguments(
         include_top=include_top, weights=weights, pooling=pooling, classes=classes,
@@ -393,8 +390,8 @@ def InceptionV3(
                 )
             )
     x = _top(x, include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation, dropout=dropout)
-    return finish(inputs, [x, *aux_outputs] if aux_outputs else x, name=name, weights=weights, pretrained=pretrained, include_top=include_top,
-                  architecture=architecture)
+    outputs = [x, *aux_outputs] if aux_outputs else x
+    return finish(inputs, outputs, name=name, weights=weights, pretrained=pretrained, include_top=include_top, architecture=architecture)
 
 
 register_variants(GOOGLENET_VARIANTS, GoogLeNet, family="inception", paper=GOOGLENET_PAPER)

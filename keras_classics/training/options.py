@@ -103,7 +103,7 @@ def check_train_options(
         raise bad_argument("verbose", verbose, "one of " + ", ".join(map(repr, VERBOSE)))
     if model_kwargs is not None and not isinstance(model_kwargs, dict):
         raise bad_argument("model_kwargs", model_kwargs, "None or a dict of the model's keyword arguments")
-    check_weights_source(weights)
+    check_weights_source(weights, info.name)
     frozen = parse_freeze(freeze)
     if frozen and weights is None:
         raise bad_argument("freeze", freeze, "'none' without weights (freezing randomly initialised layers trains only the head of a random network)")

@@ -59,8 +59,8 @@ def source_path(weights):
     return path if path.endswith(".keras") else None
 
 
-def check_weights_source(weights):
-    """What ``train(weights=...)`` takes, checked without loading anything."""
+def check_weights_source(weights, model_name):
+    """What ``train(weights=...)`` takes for registry network ``model_name``, checked without loading or downloading anything."""
     if weights is None:
         return
     if not isinstance(weights, (str, os.PathLike)):
@@ -72,6 +72,13 @@ def check_weights_source(weights):
     looks_like_path = os.sep in path or path.endswith((".keras", ".h5", ".pth", ".pt", ".safetensors"))
     if looks_like_path and not os.path.exists(path):
         raise bad_argument("weights", path, "an existing run folder or file, 'imagenet' or a named checkpoint")
+    if not looks_like_path and not os.path.exists(path):  # a checkpoint name: one this network has (keras-classics weights)
+        from keras_classics.weights.catalogue import names
+
+        named = names(model_name)
+        if path not in named:
+            raise bad_argument("weights", path, "a run folder, a .keras file, a weights file"
+                               + (", or one of " + ", ".join(map(repr, named)) if named else f" ({model_name} has no named checkpoint)"))
 
 
 def load_source(info, weights, input_shape):
