@@ -1,5 +1,6 @@
 """Several devices: MirroredStrategy on two logical CPUs and MultiWorkerMirroredStrategy with two
-worker processes (TensorFlow), keras.distribution.DataParallel on two host devices (JAX).
+worker processes (TensorFlow), keras.distribution.DataParallel on two host devices and on two
+processes on the loopback (JAX).
 
 Each runs in subprocesses: device counts must be set before the backend starts.
 PyTorch has no Keras distribution API, so none of these apply to it.
@@ -81,15 +82,47 @@ def test_multi_worker_mirrored_strategy_with_two_local_workers(tmp_path):
 
 @pytest.mark.skipif(BACKEND == "torch", reason="Keras 3 has no distribution API for PyTorch")
 @pytest.mark.skipif(BACKEND == "tensorflow", reason="keras.distribution.DataParallel is run in the JAX suite (TensorFlow uses tf.distribute)")
-def test_jax_data_parallel_on_two_host_devices(tmp_path):
+def test_jax_data_parallel_two_processes_on_the_loopback_equal_two_devices_in_one(tmp_path):
+    """DataParallel over two host devices in one process, then over two processes (one device each,
+    joined by ``keras.distribution.initialize`` from Keras's environment variables): the same
+    global batches, the same weights."""
+    import keras
+    import numpy as np
+
+    def command(out):
+        return [sys.executable, "-m", "keras_classics.cli", "train", "lenet5", "--epochs", "1", "--batch-size", "32",
+                "--out", str(out), "--distribute", "data_parallel", "--quiet"]
+
     env = subprocess_env("jax") | {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    command = [sys.executable, "-m", "keras_classics.cli", "train", "lenet5", "--epochs", "1", "--batch-size", "32",
-               "--out", str(tmp_path / "run"), "--distribute", "data_parallel", "--quiet"]
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
+    proc = subprocess.run(command(tmp_path / "devices"), env=env, capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "2 replica(s)" in proc.stdout
-    results = json.load(open(tmp_path / "run" / "results.json"))
-    assert results["test"]["accuracy"] >= 0.85
+    assert json.load(open(tmp_path / "devices" / "results.json"))["test"]["accuracy"] >= 0.85
+
+    port = _free_ports(1)[0]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    workers = []
+    for index in range(2):
+        env = subprocess_env("jax") | {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+                                       "KERAS_DISTRIBUTION_PROCESS_ID": str(index), "TMPDIR": str(scratch)}
+        workers.append(subprocess.Popen(command(tmp_path / "processes"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = []
+    try:
+        for w in workers:
+            outputs.append(w.communicate(timeout=500))
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+    for w, (stdout, stderr) in zip(workers, outputs):
+        assert w.returncode == 0, stderr[-3000:]
+        assert "2 replica(s)" in stdout
+    assert os.listdir(tmp_path / "processes").count("run.json") == 1  # process 0 writes the folder
+    assert not [p for p in os.listdir(scratch) if p.startswith("keras-classics-worker-")]  # process 1's scratch copy is gone
+    load = lambda run: keras.saving.load_model(tmp_path / run / "model.keras", compile=False).get_weights()
+    for a, b in zip(load("devices"), load("processes")):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
 def test_distribute_on_the_wrong_backend_is_a_clear_error():
@@ -99,3 +132,19 @@ def test_distribute_on_the_wrong_backend_is_a_clear_error():
     with pytest.raises(ValueError, match="`distribute`.*only on the"):
         make_distribution(wrong)
     assert make_distribution(None) is None
+
+
+def test_evaluation_batches_are_filled_up_to_the_full_batch_with_weight_zero():
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_classics.training.distribute import _pad_batches
+
+    x = np.arange(10 * 3, dtype="float32").reshape(10, 3)
+    y = np.arange(10, dtype="int32")
+    batches = list(_pad_batches(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), 4).as_numpy_iterator())
+    assert [b[0].shape for b in batches] == [(4, 3)] * 3
+    weights = np.concatenate([b[2] for b in batches])
+    np.testing.assert_array_equal(weights, [1] * 10 + [0] * 2)
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in batches])[:10], x)
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), list(range(10)) + [0, 0])

@@ -19,7 +19,9 @@ Several devices (``distribute``): on TensorFlow ``"mirrored"`` is
 ``tf.distribute.MirroredStrategy`` over all visible GPUs (or all logical CPU
 devices when there is no GPU) and ``"multiworker"`` is
 ``tf.distribute.MultiWorkerMirroredStrategy`` (workers from ``TF_CONFIG``); on JAX
-``"data_parallel"`` is ``keras.distribution.DataParallel`` over all devices.
+``"data_parallel"`` is ``keras.distribution.DataParallel`` over all devices, of one
+process or of several (``KERAS_DISTRIBUTION_NUM_PROCESSES`` and its siblings, read by
+``keras.distribution.initialize``; docs/training.md, "Across machines").
 ``"auto"`` picks the one that fits the backend and uses it when there is more
 than one device. PyTorch trains on one device. ``batch_size`` is always the
 *global* batch: each of ``R`` replicas gets ``batch_size / R`` examples per step.

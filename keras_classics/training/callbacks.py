@@ -20,6 +20,9 @@ _STATEFUL_FIELDS = ("best", "wait", "cooldown_counter", "stopped_epoch")
 
 
 def _is_chief() -> bool:
+    """Whether this process writes the run folder: TensorFlow's chief (``TF_CONFIG``), or JAX's process 0."""
+    if os.environ.get("KERAS_DISTRIBUTION_PROCESS_ID", "0").strip() not in ("", "0"):
+        return False
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     task = config.get("task", {})
     if not task or task.get("type") == "chief":

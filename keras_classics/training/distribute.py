@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import keras
 
@@ -38,6 +39,8 @@ def make_distribution(distribute):
         raise bad_argument("distribute", distribute, f"{distribute!r} only on the {allowed} backend (this is {backend}); "
                            "'auto' or None train on what the backend supports")
     if distribute == "data_parallel":
+        if jax_process_count() > 1:  # one process per machine: join them before JAX computes anything
+            keras.distribution.initialize()
         devices = keras.distribution.list_devices()
         return keras.distribution.DataParallel(devices=devices)
     import tensorflow as tf
@@ -47,6 +50,18 @@ def make_distribution(distribute):
     gpus = tf.config.list_logical_devices("GPU")
     devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
     return tf.distribute.MirroredStrategy(devices=devices)
+
+
+def jax_process_count() -> int:
+    """How many processes train together on JAX: ``KERAS_DISTRIBUTION_NUM_PROCESSES``, Keras's own variable (1 when unset).
+
+    With more than one, ``"data_parallel"`` calls ``keras.distribution.initialize()``, which reads
+    ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` (the coordinator, process 0's ``host:port``) and
+    ``KERAS_DISTRIBUTION_PROCESS_ID`` the same way; each process reads its own shard of every batch."""
+    value = os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES", "").strip() or "1"
+    if not value.isdigit() or int(value) < 1:
+        raise bad_argument("KERAS_DISTRIBUTION_NUM_PROCESSES", value, "a whole number of processes, 1 or more")
+    return int(value)
 
 
 def distribution_scope(strategy):
@@ -111,17 +126,18 @@ def _build_for_multi_worker(model, strategy, dataset):
     tf_trainer.reduce_per_replica = reduce_per_replica
 
 
-def _pad_batches(dataset, multiple: int):
-    """Pad each batch to a multiple of ``multiple`` examples that carry sample weight 0 (they count in no metric)."""
+def _pad_batches(dataset, batch_size: int):
+    """Every batch exactly ``batch_size`` examples: the last one filled up with zeros of sample weight 0 (they count in no metric).
+
+    A static batch splits evenly over the devices, and over processes: Keras shards a multi-process
+    dataset by rebatching, which needs a batch size it can read from the pipeline (``drop_remainder``)."""
     import tensorflow as tf
 
     if dataset is None:
         return None
-
-    def pad(x, y):
-        n = tf.shape(x)[0]
-        extra = (multiple - n % multiple) % multiple
-        pad_rows = lambda t: tf.pad(t, [[0, extra]] + [[0, 0]] * (len(t.shape) - 1))
-        return pad_rows(x), pad_rows(y), tf.concat([tf.ones([n]), tf.zeros([extra])], 0)
-
-    return dataset.map(pad)
+    x_spec, y_spec = dataset.element_spec[:2]
+    filler = tuple(tf.zeros(spec.shape[1:], spec.dtype) for spec in (x_spec, y_spec)) + (tf.constant(0.0),)
+    real = dataset.unbatch().map(lambda x, y: (x, y, tf.constant(1.0)))
+    # batch_size - 1 fillers complete the last batch; drop_remainder drops the fillers left over
+    padded = real.concatenate(tf.data.Dataset.from_tensors(filler).repeat(batch_size - 1))
+    return padded.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -206,7 +207,7 @@ def _train(info, *, strategy, dataset, epochs, out_dir, batch_size, input_shape,
             backup.extra = {"phase": phase}
             val_ds, test_ds = splits.validation, splits.test
             if jax_replicas:
-                val_ds, test_ds = (_pad_batches(d, replicas) for d in (val_ds, test_ds))
+                val_ds, test_ds = (_pad_batches(d, batch_size) for d in (val_ds, test_ds))
             val_ds, test_ds = (_for_outputs(d, len(model.outputs)) for d in (val_ds, test_ds))
             history, first_epoch, seconds, epoch = {}, None, 0.0, start
             for segment_phase, end in segments:
@@ -243,6 +244,8 @@ def _train(info, *, strategy, dataset, epochs, out_dir, batch_size, input_shape,
                                  "reinitialised": fresh})
     finally:
         keras.mixed_precision.set_global_policy("float32")
+        if not chief:  # a worker's scratch copy of what the chief writes
+            shutil.rmtree(logs_dir, ignore_errors=True)
     return TrainResult(model, history, test, out_dir, first_epoch, done - first_epoch, seconds, record, replicas, stop_reason, fresh)
 
 
