@@ -12,10 +12,19 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import os
 import sys
 import types
 
 __version__ = "0.1.0"
+
+# TensorFlow turns its oneDNN CPU kernels on by itself only on CPUs with AVX-512 VNNI/BF16 or AMX;
+# elsewhere (AVX2 machines such as this project's) it runs its older kernels, and a ResNet-18 training
+# step at 32 px takes 4x as long (docs/performance.md, "oneDNN"). Ask for them unless the user chose
+# (``TF_ENABLE_ONEDNN_OPTS=0`` keeps TensorFlow's default) or TensorFlow is already loaded (too late then).
+# Runs stay deterministic with them: same seed, same weights (tested).
+if "tensorflow" not in sys.modules:
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 # Where each public name other than the builders lives; the builders are
 # ``keras_classics.models.__all__``.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import keras_classics  # noqa: F401  (first: it picks TensorFlow's CPU kernels before Keras loads TensorFlow)
 import keras
 import numpy as np
 import pytest
