@@ -142,7 +142,9 @@ def test_evaluation_batches_are_filled_up_to_the_full_batch_with_weight_zero():
 
     x = np.arange(10 * 3, dtype="float32").reshape(10, 3)
     y = np.arange(10, dtype="int32")
-    batches = list(_pad_batches(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), 4).as_numpy_iterator())
+    padded = _pad_batches(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), 4)
+    assert int(padded.cardinality()) == 3  # known, so Keras stops without running out of data
+    batches = list(padded.as_numpy_iterator())
     assert [b[0].shape for b in batches] == [(4, 3)] * 3
     weights = np.concatenate([b[2] for b in batches])
     np.testing.assert_array_equal(weights, [1] * 10 + [0] * 2)

@@ -140,4 +140,7 @@ def _pad_batches(dataset, batch_size: int):
     real = dataset.unbatch().map(lambda x, y: (x, y, tf.constant(1.0)))
     # batch_size - 1 fillers complete the last batch; drop_remainder drops the fillers left over
     padded = real.concatenate(tf.data.Dataset.from_tensors(filler).repeat(batch_size - 1))
-    return padded.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    padded = padded.batch(batch_size, drop_remainder=True)
+    if dataset.cardinality() >= 0:  # as many batches as before (the splits are batched by batch_size): Keras then knows when to stop
+        padded = padded.apply(tf.data.experimental.assert_cardinality(dataset.cardinality()))
+    return padded.prefetch(tf.data.AUTOTUNE)
