@@ -11,7 +11,6 @@ import dataclasses
 import difflib
 import importlib.util
 import os
-import tempfile
 from pathlib import Path
 
 from keras_classics._validate import bad_argument, check_choice, check_int
@@ -198,21 +197,7 @@ def check_output(path_text) -> Path:
     """The CSV path: a .csv in a folder that can be written, and, if the file exists, a benchmark CSV (to resume)."""
     from keras_classics.benchmark.results import results_table
 
-    out = Path(path_text)
-    if out.suffix.lower() != ".csv":
-        raise bad_argument("--out", str(path_text), "a path ending in .csv (the chart is written beside it)")
-    if out.is_dir():
-        raise bad_argument("--out", str(path_text), "a CSV file path, not a folder")
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".benchmark-write-test-"):
-            pass
-    except OSError as err:
-        raise bad_argument("--out", str(path_text), f"a path in a folder that can be created and written ({err.strerror or err})") from None
-    if out.exists():
-        results_table(out).check()
-    return out
+    return results_table(path_text).check_destination("the chart is written")
 
 
 def gpu_available() -> bool:

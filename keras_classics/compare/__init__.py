@@ -41,7 +41,7 @@ The names below load their module on first use, so importing this package
 
 from __future__ import annotations
 
-import importlib
+from keras_classics.utils.lazy import lazy_names
 
 _MODULES = {
     "plan": (
@@ -59,16 +59,4 @@ _MODULES = {
         "peak_rss_mb", "cpu_seconds", "library_version",
     ),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__():
-    return sorted({*globals(), *_WHERE, *_MODULES})
+__getattr__, __dir__, __all__ = lazy_names(__name__, _MODULES, globals())

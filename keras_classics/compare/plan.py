@@ -13,7 +13,6 @@ import importlib.util
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from keras_classics._validate import bad_argument, check_bool, check_choice, check_fraction, check_int, check_nonnegative
@@ -193,23 +192,7 @@ def check_dataset(name) -> None:
 
 
 def check_output(path_text) -> Path:
-    """The CSV path, after making sure its folder exists and can be written, and that a CSV there is ours."""
+    """The CSV path: a .csv in a folder that can be written, and, if the file exists, a compare CSV (to resume)."""
     from keras_classics.compare.results import results_table
 
-    out = Path(path_text)
-    if out.suffix.lower() != ".csv":
-        raise bad_argument("--out", str(path_text), "a path ending in .csv (the plots are written beside it)")
-    if out.is_dir():
-        raise bad_argument("--out", str(path_text), "a CSV file path, not a folder")
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".compare-write-test-"):
-            pass
-    except OSError as err:
-        raise bad_argument("--out", str(path_text), f"a path in a folder that can be created and written ({err.strerror or err})") from None
-    if out.exists():
-        if not os.access(out, os.W_OK):
-            raise bad_argument("--out", str(path_text), "a CSV file that can be written")
-        results_table(out).check()
-    return out
+    return results_table(path_text).check_destination("the plots are written")

@@ -7,27 +7,10 @@ Names are imported on first use, so reading the formats does not load Keras.
 
 from __future__ import annotations
 
-import importlib
+from keras_classics.utils.lazy import lazy_names
 
-_HOMES = {
-    "FORMATS": "formats",
-    "QUANTIZATIONS": "formats",
-    "TOLERANCE": "formats",
-    "ArtifactReport": "api",
-    "ExportError": "api",
-    "ExportReport": "api",
-    "export": "api",
+_MODULES = {
+    "formats": ("FORMATS", "QUANTIZATIONS", "TOLERANCE"),
+    "api": ("ArtifactReport", "ExportError", "ExportReport", "export"),
 }
-__all__ = list(_HOMES)
-
-
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__, __all__ = lazy_names(__name__, _MODULES, globals())

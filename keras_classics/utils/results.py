@@ -53,6 +53,31 @@ class ResultsTable:
         if self.path.exists() and not set(self.key) <= set(self.read().columns):
             raise bad_argument(self.argument, str(self.path), f"a new path or a {self._kind} with the columns " + ", ".join(self.key))
 
+    def check_destination(self, beside: str = "the chart is written") -> Path:
+        """Raise unless ``path`` can hold this table: a ``.csv`` path in a folder that can be created and written,
+        and, if the file exists, a writable table of this kind (to resume). ``beside`` says what else goes in that folder."""
+        import os
+        import tempfile
+
+        from keras_classics._validate import bad_argument
+
+        text = str(self.path)
+        if self.path.suffix.lower() != ".csv":
+            raise bad_argument(self.argument, text, f"a path ending in .csv ({beside} beside it)")
+        if self.path.is_dir():
+            raise bad_argument(self.argument, text, "a CSV file path, not a folder")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.path.parent, prefix=".write-test-"):
+                pass
+        except OSError as err:
+            raise bad_argument(self.argument, text, f"a path in a folder that can be created and written ({err.strerror or err})") from None
+        if self.path.exists():
+            if not os.access(self.path, os.W_OK):
+                raise bad_argument(self.argument, text, "a CSV file that can be written")
+            self.check()
+        return self.path
+
     def keys(self, table=None) -> set:
         """The keys present (tuples of strings)."""
         table = self.read() if table is None else table
