@@ -40,6 +40,23 @@ def _free_ports(n):
     return ports
 
 
+def _run_together(command, envs, timeout=500):
+    """Start ``command`` once per environment, all at once (the processes wait for one another); their stdouts.
+    Each must exit 0 (else its last error lines fail the test)."""
+    workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for env in envs]
+    outputs = []
+    try:
+        for w in workers:
+            outputs.append(w.communicate(timeout=timeout))
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+    for w, (stdout, stderr) in zip(workers, outputs):
+        assert w.returncode == 0, [l for l in stderr.splitlines() if "rror" in l][-5:] or stderr[-3000:]
+    return [stdout for stdout, _ in outputs]
+
+
 def _last_numbers(stdout):
     line = [l for l in stdout.splitlines() if l.startswith("REPLICAS")][-1].split()
     return int(line[1]), float(line[3])
@@ -61,21 +78,10 @@ def test_multi_worker_mirrored_strategy_with_two_local_workers(tmp_path):
     out = str(tmp_path / "run")
     command = [sys.executable, "-m", "keras_classics.cli", "train", "lenet5", "--epochs", "1", "--batch-size", "32",
                "--out", out, "--distribute", "multiworker", "--quiet"]
-    workers = []
-    for index in range(2):
-        env = subprocess_env("tensorflow") | {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    outputs = []
-    try:
-        for w in workers:
-            outputs.append(w.communicate(timeout=500))
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-    for w, (stdout, stderr) in zip(workers, outputs):
-        assert w.returncode == 0, [l for l in stderr.splitlines() if "rror" in l][-5:]
-    assert "2 replica(s)" in outputs[0][0] and "2 replica(s)" in outputs[1][0]
+    envs = [subprocess_env("tensorflow") | {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+            for index in range(2)]
+    outputs = _run_together(command, envs)
+    assert all("2 replica(s)" in stdout for stdout in outputs)
     results = json.load(open(os.path.join(out, "results.json")))  # written by the chief (worker 0) only
     assert results["test"]["accuracy"] >= 0.85 and os.listdir(out).count("run.json") == 1
 
@@ -102,22 +108,9 @@ def test_jax_data_parallel_two_processes_on_the_loopback_equal_two_devices_in_on
     port = _free_ports(1)[0]
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    workers = []
-    for index in range(2):
-        env = subprocess_env("jax") | {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
-                                       "KERAS_DISTRIBUTION_PROCESS_ID": str(index), "TMPDIR": str(scratch)}
-        workers.append(subprocess.Popen(command(tmp_path / "processes"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    outputs = []
-    try:
-        for w in workers:
-            outputs.append(w.communicate(timeout=500))
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-    for w, (stdout, stderr) in zip(workers, outputs):
-        assert w.returncode == 0, stderr[-3000:]
-        assert "2 replica(s)" in stdout
+    envs = [subprocess_env("jax") | {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+                                     "KERAS_DISTRIBUTION_PROCESS_ID": str(index), "TMPDIR": str(scratch)} for index in range(2)]
+    assert all("2 replica(s)" in stdout for stdout in _run_together(command(tmp_path / "processes"), envs))
     assert os.listdir(tmp_path / "processes").count("run.json") == 1  # process 0 writes the folder
     assert not [p for p in os.listdir(scratch) if p.startswith("keras-classics-worker-")]  # process 1's scratch copy is gone
     load = lambda run: keras.saving.load_model(tmp_path / run / "model.keras", compile=False).get_weights()
