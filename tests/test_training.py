@@ -49,6 +49,16 @@ def test_lenet5_reaches_95_percent_on_digits(lenet_run):
 
 
 @SHARES_THE_RUN
+def test_xdist_keeps_a_group_on_one_worker(request):
+    """``--dist loadgroup`` (pyproject's addopts) tags a grouped test's id with its group; without the tag the
+    group's tests spread over the workers and each trains its own copy of the shared run (pytest 9.2 with
+    pytest-xdist 3.8 did that silently)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not request.config.getvalue("loadgroup"):
+        pytest.skip("not run by pytest-xdist with --dist loadgroup")
+    assert request.node.nodeid.endswith("@lenet_run"), request.node.nodeid
+
+
+@SHARES_THE_RUN
 def test_run_folder_holds_models_log_and_results(lenet_run):
     out = lenet_run.out_dir
     assert sorted(os.listdir(out)) == ["best.keras", "log.csv", "model.keras", "results.json", "run.json"]  # backup/ removed at the end
