@@ -8,7 +8,9 @@ line and compare's workers set unless the user has); the others are written befo
 absl reads any setting, straight to file descriptor 2, so only a filter on that
 descriptor removes them: :func:`filtered_stderr`, used by the command line while
 stderr is a terminal. Logs written to a file or a pipe (CI, tests) stay complete.
-Only log levels are touched, never a switch that changes numerics (``TF_ENABLE_ONEDNN_OPTS``).
+Only log levels are touched here; the one switch that changes numerics, ``TF_ENABLE_ONEDNN_OPTS``, is
+the package's (``keras_classics/__init__.py``), and its "oneDNN custom operations are on" note is
+chatter like the others.
 """
 
 from __future__ import annotations
