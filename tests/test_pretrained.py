@@ -46,15 +46,12 @@ CASES = [
     ("resnet18", "resnet18", 64, True),
     ("resnet34", "resnet34", 32, True),
     ("resnet50_torchvision", "resnet50", 32, True),
-    ("resnet101_torchvision", "resnet101", 32, True),
-    ("resnet152_torchvision", "resnet152", 32, True),
     ("resnext50_32x4d", "resnext50_32x4d", 32, True),
-    ("resnext101_32x8d", "resnext101_32x8d", 32, True),
     ("densenet121", "densenet121", 32, True),
-    ("densenet161", "densenet161", 32, True),
-    ("densenet169", "densenet169", 32, True),
-    ("densenet201", "densenet201", 32, True),
+    ("densenet161", "densenet161", 32, True),  # its own growth rate and stem width
 ]
+# Not here (the CI budget): ResNet-101/152, ResNeXt-101 and DenseNet-169/201, the same converter rule and
+# key pattern as ResNet-50, ResNeXt-50 and DenseNet-121 with more blocks (each passed at 32 px: 6e-07 to 1.6e-06, issue 13's note).
 # JAX compiles each graph and PyTorch runs eagerly on 2 cores: a subset there, together one network of each
 # kind of rule off TensorFlow. PyTorch: AlexNet (a flatten into dense layers) and DenseNet-121 (legacy keys);
 # VGG and ResNeXt: TensorFlow. JAX: ResNet-18 from a .safetensors file (the
