@@ -14,13 +14,13 @@ from keras_classics.weights import weighted_layers
 
 SHAPE, CLASSES = (32, 32, 3), 5
 
-KERAS_APPLICATIONS = {  # name -> (keras.applications builder, ours, pooling mode tested)
+KERAS_APPLICATIONS = {  # name -> (keras.applications builder, ours, pooling mode tested: None for the deeper ones, classifier only)
     "resnet50": (keras.applications.ResNet50, kc.ResNet50, "avg"),
-    "resnet101": (keras.applications.ResNet101, kc.ResNet101, "max"),
-    "resnet152": (keras.applications.ResNet152, kc.ResNet152, "avg"),
+    "resnet101": (keras.applications.ResNet101, kc.ResNet101, None),
+    "resnet152": (keras.applications.ResNet152, kc.ResNet152, None),
     "resnet50_v2": (keras.applications.ResNet50V2, kc.ResNet50V2, "max"),
-    "resnet101_v2": (keras.applications.ResNet101V2, kc.ResNet101V2, "avg"),
-    "resnet152_v2": (keras.applications.ResNet152V2, kc.ResNet152V2, "max"),
+    "resnet101_v2": (keras.applications.ResNet101V2, kc.ResNet101V2, None),
+    "resnet152_v2": (keras.applications.ResNet152V2, kc.ResNet152V2, None),
 }
 DEEP = {"resnet101", "resnet152", "resnet101_v2", "resnet152_v2"}
 # The deeper ones are ResNet-50's blocks, repeated: their weight copy runs on TensorFlow (20 s each on 2 cores,
@@ -42,13 +42,15 @@ def assert_same_after_copy(reference, ours, x, **tolerance):
 )
 def test_outputs_equal_keras_applications_after_weight_copy(name):
     """Weights copied from a randomly initialised keras.applications model give equal outputs,
-    with the classifier and as a pooled feature extractor."""
+    with the classifier and (but for the deeper ones) as a pooled feature extractor."""
     application, builder, pooling = KERAS_APPLICATIONS[name]
     x = np.random.default_rng(0).uniform(-1, 1, size=(2,) + SHAPE).astype("float32")
     reference = application(weights=None, input_shape=SHAPE, classes=CLASSES)
     ours = builder(input_shape=SHAPE, classes=CLASSES)
     assert ours.count_params() == reference.count_params()
     assert_same_after_copy(reference, ours, x, atol=1e-5)
+    if name in DEEP:
+        return  # the pooled head is ResNet-50's (v1, v2) code: checked there and in the registry harness (two builds less)
     reference = application(weights=None, include_top=False, input_shape=SHAPE, pooling=pooling)
     ours = builder(include_top=False, input_shape=SHAPE, pooling=pooling)
     assert_same_after_copy(reference, ours, x, rtol=1e-5, atol=1e-5)
