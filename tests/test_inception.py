@@ -41,6 +41,7 @@ def test_inception_v3_equals_keras_applications_after_weight_copy():
     np.testing.assert_allclose(forward(ours, x)[0], forward(reference, x)[0], atol=1e-5)
 
 
+@pytest.mark.skipif(BACKEND == "jax", reason="the cache, the hash check and the h5 layout are backend-independent: checked on TensorFlow and PyTorch (40 s on JAX)")
 def test_imagenet_weights_load_through_kerass_cache(tmp_path, monkeypatch):
     """weights='imagenet': keras.utils.get_file's hash check, keras.applications' h5 layout, the transfer."""
     shape = (75, 75, 3)

@@ -143,3 +143,16 @@ def test_evaluation_batches_are_filled_up_to_the_full_batch_with_weight_zero():
     np.testing.assert_array_equal(weights, [1] * 10 + [0] * 2)
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches])[:10], x)
     np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), list(range(10)) + [0, 0])
+
+
+def test_a_stale_process_id_does_not_make_a_plain_run_a_worker(monkeypatch):
+    """Only processes that JAX really joined (or TF_CONFIG's workers) are not the chief: Keras's process-id
+    variable left in the environment of a plain run is ignored."""
+    from keras_classics.training import _is_chief
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setenv("KERAS_DISTRIBUTION_PROCESS_ID", "1")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
+    assert _is_chief()
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}))
+    assert not _is_chief()

@@ -20,9 +20,16 @@ _STATEFUL_FIELDS = ("best", "wait", "cooldown_counter", "stopped_epoch")
 
 
 def _is_chief() -> bool:
-    """Whether this process writes the run folder: TensorFlow's chief (``TF_CONFIG``), or JAX's process 0."""
-    if os.environ.get("KERAS_DISTRIBUTION_PROCESS_ID", "0").strip() not in ("", "0"):
-        return False
+    """Whether this process writes the run folder: TensorFlow's chief (``TF_CONFIG``), or JAX's process 0.
+
+    On JAX the process index is JAX's own, set only once ``keras.distribution.initialize()`` has joined
+    the processes (``--distribute data_parallel``): a ``KERAS_DISTRIBUTION_PROCESS_ID`` left in the
+    environment of a plain run does not turn it into a worker that writes to a scratch folder."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if jax.process_index() != 0:
+            return False
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     task = config.get("task", {})
     if not task or task.get("type") == "chief":
