@@ -15,7 +15,8 @@ three more builds of the deepest networks each). On JAX the checks run for ``ON_
 network for each kind of block (the other widths and depths: TensorFlow), on PyTorch for ``ON_TORCH``,
 those and the families' other heads and stems (the CI budget). Inception v2 is not in the JAX harness (a
 minute there; its layers are GoogLeNet's and ResNet's), nor DenseNet-121's pooling modes (three more
-builds, 100 s; the pooling head is the same code in every family). The deepest networks (``DEEP``:
+builds, 100 s; the pooling head is the same code in every family), nor GoogLeNet's and DenseNet-121's config round
+trip and ``.keras`` save (``SAVED_ELSEWHERE``: two more eager passes each; serialisation is checked on TensorFlow and PyTorch). The deepest networks (``DEEP``:
 the same blocks as a shallower member of their family, repeated) are checked on
 TensorFlow only, but for the cheap minimum-size error: on JAX, whose eager
 execution compiles every op shape, and on PyTorch they cost minutes each and
