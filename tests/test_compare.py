@@ -39,7 +39,7 @@ def test_compare_end_to_end(tmp_path):
     common = ["--epochs", "1", "--backends", BACKEND, "--out", str(out)]
     # tiny models, and VGG-11 at 16 px, below its 32 px minimum: an error row, not a crash
     trained = ("lenet5",)
-    models = ["--models", "lenet5", "vgg11:16"]
+    models = ["--models", *trained, "vgg11:16"]
     first = run_app(*models, *common)
     assert first.returncode == 1, first.stdout + first.stderr  # 1: a model failed, the run went on
     # TensorFlow's C++ start-up lines that a log level silences (the CUDA stub's and oneDNN's notes print before
