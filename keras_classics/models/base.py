@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keras
 
+from keras_classics.layers import torch_fast
 from keras_classics.weights import loading as weight_loading
 from keras_classics._validate import bad_argument, check_bool, check_int
 from keras_classics.utils.shapes import image_shape
@@ -91,8 +92,10 @@ def keywords(arguments: dict) -> dict:
 
 
 def finish(inputs, outputs, *, name, weights, pretrained=None, include_top=True, architecture=None):
-    """Make the ``keras.Model`` and load ``weights`` into it (see :mod:`keras_classics.weights.loading`)."""
+    """Make the ``keras.Model``, load ``weights`` into it (see :mod:`keras_classics.weights.loading`) and, on the
+    torch backend, give its layers their fast paths (:mod:`keras_classics.layers.torch_fast`)."""
     model = keras.Model(inputs, outputs, name=name)
     weight_loading.load(model, weights, architecture=architecture, pretrained=pretrained, include_top=include_top)
+    torch_fast.accelerate(model)
     return model
 

@@ -17,6 +17,7 @@ def load_model_file(path, *, argument: str = "model", compile: bool = True):
     import keras
 
     import keras_classics.layers  # noqa: F401  (registers the custom layers)
+    from keras_classics.layers import torch_fast
     from keras_classics._validate import bad_argument
 
     path = os.fspath(path)
@@ -30,6 +31,7 @@ def load_model_file(path, *, argument: str = "model", compile: bool = True):
         raise bad_argument(argument, path, f"a model file saved by Keras (.keras); loading it failed ({_reason(err)})") from None
     if not isinstance(model, keras.Model):
         raise bad_argument(argument, path, "a file holding a keras.Model")
+    torch_fast.accelerate(model)
     return model
 
 
