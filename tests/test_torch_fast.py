@@ -192,3 +192,28 @@ def test_odd_and_even_same_padding(size):
         model = keras.Sequential([keras.Input((size, size, 3)), layer])
         assert torch_fast.accelerate(model) == 1
         _close(_numpy(layer(x)), expected, 1e-6)
+
+
+def test_inference_weight_cache_follows_the_kernel(monkeypatch):
+    """Without a gradient to record, the transposed weight is kept; any change of the kernel (assign, set_weights,
+    an optimizer step, loading weights) must be seen by the next call."""
+    import torch
+
+    fast, plain, shape = _twins("resnet18", 32, monkeypatch)
+    x = np.random.default_rng(4).normal(0, 1, (2, *shape)).astype("float32")
+    conv = fast.get_layer("conv1_conv")
+    with torch.no_grad():
+        first = _numpy(fast(x, training=False))
+        assert getattr(conv, "_torch_fast_weight", None) is not None
+        conv.kernel.assign(conv.kernel.numpy() * 2.0)
+        plain.get_layer("conv1_conv").kernel.assign(conv.kernel.numpy())
+        _close(_numpy(fast(x, training=False)), _numpy(plain(x, training=False)), 1e-5)
+        assert _error(_numpy(fast(x, training=False)), first) > 1e-3
+        fast.set_weights(plain.get_weights())
+        _close(_numpy(fast.predict_on_batch(x)), _numpy(plain.predict_on_batch(x)), 1e-5)
+    batch = np.random.default_rng(5).normal(0, 1, (BATCH, *shape)).astype("float32")
+    for model in (fast, plain):
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+        model.train_on_batch(batch, np.arange(BATCH))
+    _close(_numpy(fast.predict_on_batch(x)), _numpy(plain.predict_on_batch(x)), 1e-4)
+    assert "_torch_fast_weight" not in fast.get_layer("conv1_conv").get_config()

@@ -12,7 +12,8 @@ single PyTorch kernel a ``call`` that uses it:
   Keras's ``"same"`` padding passed to the kernel when it is symmetric (an
   explicit pad otherwise); the HWIO kernel is turned into a channels-last OIHW
   weight by one 2-D transpose (PyTorch has a blocked kernel for that copy, and
-  its gradient comes back through the same one).
+  its gradient comes back through the same one); without a gradient to record
+  (inference) that weight is kept until the kernel changes.
 - ``BatchNormalization``: one ``native_batch_norm`` (one fused backward)
   instead of Keras's moments and arithmetic; the moving statistics are updated
   as Keras updates them, with the biased batch variance (recovered from the
@@ -97,15 +98,31 @@ def _plain_float32(inputs) -> bool:
     return isinstance(inputs, torch.Tensor) and inputs.ndim == 4 and inputs.dtype == torch.float32
 
 
+def _conv_weight(layer, kernel):
+    """The HWIO ``kernel`` as a channels-last OIHW weight: one 2-D transpose, kept while the kernel is unchanged
+    and no gradient is being recorded (inference: at batch 1 the copy took four times the convolutions' time)."""
+    import torch
+
+    height, width, in_channels, filters = kernel.shape
+    if torch.is_grad_enabled() and kernel.requires_grad:
+        return kernel.reshape(-1, filters).t().contiguous().reshape(filters, height, width, in_channels).permute(0, 3, 1, 2)
+    key = (kernel.data_ptr(), kernel._version, tuple(kernel.shape), kernel.device)
+    cached = getattr(layer, "_torch_fast_weight", None)
+    if cached is None or cached[0] != key:
+        with torch.no_grad():
+            weight = kernel.reshape(-1, filters).t().contiguous().reshape(filters, height, width, in_channels).permute(0, 3, 1, 2)
+        cached = (key, weight)
+        object.__setattr__(layer, "_torch_fast_weight", cached)  # a cache, not state: Keras and torch must not track it
+    return cached[1]
+
+
 def _conv_call(self, inputs):
     import torch.nn.functional as F
 
     if not _plain_float32(inputs):
         return type(self).call(self, inputs)
     x = _nchw(inputs)
-    kernel = keras.ops.convert_to_tensor(self.kernel)
-    height, width, in_channels, filters = kernel.shape
-    weight = kernel.reshape(-1, filters).t().contiguous().reshape(filters, height, width, in_channels).permute(0, 3, 1, 2)
+    weight = _conv_weight(self, keras.ops.convert_to_tensor(self.kernel))
     padding = 0
     if self.padding == "same":
         (top, bottom), (left, right) = (
