@@ -211,6 +211,13 @@ def test_inference_weight_cache_follows_the_kernel(monkeypatch):
         assert _error(_numpy(fast(x, training=False)), first) > 1e-3
         fast.set_weights(plain.get_weights())
         _close(_numpy(fast.predict_on_batch(x)), _numpy(plain.predict_on_batch(x)), 1e-5)
+        # stateless_call: new kernel tensors on every call (their memory could be a freed one's).
+        non_trainable = [v.value for v in plain.non_trainable_variables]
+        for scale in (1.0, 3.0, 0.5):
+            values = [v.value * scale for v in plain.trainable_variables]
+            ours, _ = fast.stateless_call(values, non_trainable, x, training=False)
+            theirs, _ = plain.stateless_call(values, non_trainable, x, training=False)
+            _close(_numpy(ours), _numpy(theirs), 1e-5)
     batch = np.random.default_rng(5).normal(0, 1, (BATCH, *shape)).astype("float32")
     for model in (fast, plain):
         model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")

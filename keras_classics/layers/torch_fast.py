@@ -98,22 +98,27 @@ def _plain_float32(inputs) -> bool:
     return isinstance(inputs, torch.Tensor) and inputs.ndim == 4 and inputs.dtype == torch.float32
 
 
+def _oihw(kernel):
+    """The HWIO ``kernel`` as a channels-last OIHW weight, by one 2-D transpose (PyTorch's blocked copy)."""
+    height, width, in_channels, filters = kernel.shape
+    return kernel.reshape(-1, filters).t().contiguous().reshape(filters, height, width, in_channels).permute(0, 3, 1, 2)
+
+
 def _conv_weight(layer, kernel):
-    """The HWIO ``kernel`` as a channels-last OIHW weight: one 2-D transpose, kept while the kernel is unchanged
-    and no gradient is being recorded (inference: at batch 1 the copy took four times the convolutions' time)."""
+    """:func:`_oihw` of ``kernel``, kept while no gradient is recorded for it and it is the same tensor, unchanged
+    (inference: at batch 1 the copy took four times the convolutions' time). The cache holds the kernel itself, so
+    its memory cannot be reused by another tensor that would then pass for it; any in-place change (``assign``,
+    ``set_weights``, an optimizer step) moves its version counter."""
     import torch
 
-    height, width, in_channels, filters = kernel.shape
     if torch.is_grad_enabled() and kernel.requires_grad:
-        return kernel.reshape(-1, filters).t().contiguous().reshape(filters, height, width, in_channels).permute(0, 3, 1, 2)
-    key = (kernel.data_ptr(), kernel._version, tuple(kernel.shape), kernel.device)
+        return _oihw(kernel)
     cached = getattr(layer, "_torch_fast_weight", None)
-    if cached is None or cached[0] != key:
+    if cached is None or cached[0] is not kernel or cached[1] != kernel._version:
         with torch.no_grad():
-            weight = kernel.reshape(-1, filters).t().contiguous().reshape(filters, height, width, in_channels).permute(0, 3, 1, 2)
-        cached = (key, weight)
+            cached = (kernel, kernel._version, _oihw(kernel))
         object.__setattr__(layer, "_torch_fast_weight", cached)  # a cache, not state: Keras and torch must not track it
-    return cached[1]
+    return cached[2]
 
 
 def _conv_call(self, inputs):
