@@ -65,7 +65,7 @@ def accelerate(model) -> int:
 
 
 def _fast_call(layer):
-    if getattr(layer, "dtype_policy", None) is None or layer.dtype_policy.name != "float32":
+    if layer.dtype_policy.name != "float32":
         return None
     kind = type(layer)
     if kind is keras.layers.Conv2D and layer.data_format == "channels_last" and not getattr(layer, "lora_enabled", False):
